@@ -1,0 +1,53 @@
+using System.Text;
+
+namespace ClickOS.Cli;
+
+/// <summary>The clickos executable: subcommands.</summary>
+public static class ClickOsMain
+{
+    public const string Usage = """
+        Usage: clickos COMMAND [ARGS]...
+
+        Commands:
+          run [OPTION]... [ROUTERFILE] [NAME=VALUE]...
+                      Run a Click router configuration (options as Click's userlevel driver;
+                      'clickos run --help' lists them).
+          version     Print the version.
+
+        """;
+
+    public static int Run(string[] args)
+    {
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), Encoding.Latin1, 1 << 16) { AutoFlush = false };
+        var stderr = new StreamWriter(Console.OpenStandardError(), Encoding.Latin1, 1 << 16) { AutoFlush = false };
+        try
+        {
+            if (args.Length == 0)
+            {
+                stderr.Write(Usage);
+                return 1;
+            }
+            switch (args[0])
+            {
+                case "run":
+                    return RunCommand.Run(args[1..], stdout, stderr);
+                case "version":
+                case "--version":
+                    stdout.Write(RunCommand.VersionText);
+                    return 0;
+                case "help":
+                case "--help":
+                    stdout.Write(Usage);
+                    return 0;
+                default:
+                    stderr.Write($"clickos: unknown command '{args[0]}'\n{Usage}");
+                    return 1;
+            }
+        }
+        finally
+        {
+            stdout.Flush();
+            stderr.Flush();
+        }
+    }
+}

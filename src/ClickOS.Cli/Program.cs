@@ -1,0 +1,3 @@
+using ClickOS.Cli;
+
+return ClickOsMain.Run(args);

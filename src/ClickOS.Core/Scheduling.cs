@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace ClickOS.Core;
+
+/// <summary>Something a task runs: returns whether it did useful work.</summary>
+public interface ITaskCallback
+{
+    bool RunTask(Task task);
+}
+
+/// <summary>
+/// A schedulable unit of work (Click's Task). Stride-scheduled: each run advances the task's
+/// pass by STRIDE1 / tickets, and the task with the smallest pass runs next. A task leaves the
+/// run queue when it runs and stays off unless it calls <see cref="FastReschedule"/>.
+/// </summary>
+public sealed class Task
+{
+    public const int DefaultTickets = 1 << 10;
+    public const int MaxTickets = 1 << 15;
+    public const uint Stride1 = 1u << 16;
+
+    internal readonly ITaskCallback Callback;
+    internal TaskScheduler? Scheduler;
+    internal uint Pass;
+    internal uint StrideValue;
+    internal int HeapIndex = -1;
+    internal ulong Seq;
+    internal bool Running;
+    internal bool RescheduleRequested;
+    private int _tickets;
+
+    public Task(ITaskCallback callback, Element? owner = null)
+    {
+        Callback = callback;
+        Owner = owner;
+        Tickets = DefaultTickets;
+    }
+
+    public Element? Owner { get; }
+    public long Calls { get; internal set; }
+    public long WorkDone { get; internal set; }
+
+    public int Tickets
+    {
+        get => _tickets;
+        set
+        {
+            _tickets = Math.Clamp(value, 1, MaxTickets);
+            StrideValue = Stride1 / (uint)_tickets;
+        }
+    }
+
+    public bool Scheduled => HeapIndex >= 0 || (Running && RescheduleRequested);
+
+    internal void Attach(TaskScheduler s) => Scheduler = s;
+
+    /// <summary>Puts the task on its scheduler's run queue (no-op if already there).</summary>
+    public void Reschedule()
+    {
+        if (Running) { RescheduleRequested = true; return; }
+        if (HeapIndex < 0)
+            Scheduler?.Enqueue(this);
+    }
+
+    /// <summary>Called from the task's own RunTask to keep running.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FastReschedule() => RescheduleRequested = true;
+
+    public void Unschedule()
+    {
+        RescheduleRequested = false;
+        if (HeapIndex >= 0)
+            Scheduler?.Remove(this);
+    }
+}
+
+/// <summary>
+/// The stride scheduler's run queue, ordered by pass with FIFO order among equal passes.
+/// A task joining the queue gets the head's pass plus its stride; after running it advances
+/// by its stride, and a task that did no work is not allowed to stay ahead of the next one.
+/// </summary>
+public sealed class TaskScheduler
+{
+    private Task[] _heap = new Task[16];
+    private int _count;
+    private ulong _seq;
+
+    public int ScheduledCount => _count;
+    public bool HasWork => _count > 0;
+
+    internal void Enqueue(Task t)
+    {
+        t.Pass = (_count > 0 ? _heap[0].Pass : 0) + t.StrideValue;
+        Insert(t);
+    }
+
+    private void Insert(Task t)
+    {
+        if (_count == _heap.Length)
+            Array.Resize(ref _heap, _count * 2);
+        t.Seq = _seq++;
+        _heap[_count] = t;
+        t.HeapIndex = _count;
+        SiftUp(_count++);
+    }
+
+    internal void Remove(Task t)
+    {
+        int i = t.HeapIndex;
+        t.HeapIndex = -1;
+        _count--;
+        if (i != _count)
+        {
+            _heap[i] = _heap[_count];
+            _heap[i].HeapIndex = i;
+            SiftDown(i);
+            SiftUp(i);
+        }
+        _heap[_count] = null!;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Less(Task a, Task b)
+    {
+        int d = (int)(a.Pass - b.Pass);
+        return d < 0 || (d == 0 && a.Seq < b.Seq);
+    }
+
+    private void SiftUp(int i)
+    {
+        var t = _heap[i];
+        while (i > 0)
+        {
+            int p = (i - 1) >> 1;
+            if (!Less(t, _heap[p])) break;
+            _heap[i] = _heap[p];
+            _heap[i].HeapIndex = i;
+            i = p;
+        }
+        _heap[i] = t;
+        t.HeapIndex = i;
+    }
+
+    private void SiftDown(int i)
+    {
+        var t = _heap[i];
+        while (true)
+        {
+            int l = 2 * i + 1;
+            if (l >= _count) break;
+            int r = l + 1;
+            int m = r < _count && Less(_heap[r], _heap[l]) ? r : l;
+            if (!Less(_heap[m], t)) break;
+            _heap[i] = _heap[m];
+            _heap[i].HeapIndex = i;
+            i = m;
+        }
+        _heap[i] = t;
+        t.HeapIndex = i;
+    }
+
+    /// <summary>
+    /// Runs up to <paramref name="max"/> tasks in pass order. Stops early when
+    /// <paramref name="stop"/> returns true, or when the only scheduled task did no work.
+    /// Returns how many ran.
+    /// </summary>
+    public int RunBatch(int max, Func<bool>? stop = null)
+    {
+        int ran = 0;
+        while (ran < max && _count > 0)
+        {
+            var t = _heap[0];
+            Remove(t);
+            t.Running = true;
+            t.RescheduleRequested = false;
+            t.Calls++;
+            ran++;
+            bool worked;
+            try
+            {
+                worked = t.Callback.RunTask(t);
+            }
+            finally
+            {
+                t.Running = false;
+            }
+            if (worked) t.WorkDone++;
+            if (t.RescheduleRequested && t.HeapIndex < 0)
+            {
+                t.RescheduleRequested = false;
+                t.Pass += t.StrideValue;
+                bool alone = _count == 0;
+                if (!worked && !alone && (int)(_heap[0].Pass - t.Pass) > 0)
+                    t.Pass = _heap[0].Pass;
+                Insert(t);
+                if (!worked && alone) break;
+            }
+            if (stop != null && stop()) break;
+        }
+        return ran;
+    }
+
+    /// <summary>Runs one task (tests).</summary>
+    public bool RunOne() => RunBatch(1) > 0;
+}
+
+/// <summary>A one-shot timer (Click's Timer); reschedule it from its callback to repeat.</summary>
+public sealed class Timer(Action<Timer> callback)
+{
+    internal readonly Action<Timer> Callback = callback;
+    internal TimerSet? Set;
+    internal int HeapIndex = -1;
+    internal long Seq;
+    public long ExpiryNs { get; internal set; }
+    public bool Scheduled => HeapIndex >= 0;
+
+    internal void Attach(TimerSet s) => Set = s;
+
+    public void ScheduleAt(long expiryNs)
+    {
+        Unschedule();
+        ExpiryNs = expiryNs;
+        Set?.Add(this);
+    }
+
+    public void ScheduleAfter(long delayNs) => ScheduleAt((Set?.Clock.NowNs ?? 0) + delayNs);
+    public void ScheduleAfterMs(long ms) => ScheduleAfter(ms * 1_000_000);
+    public void ScheduleNow() => ScheduleAfter(0);
+
+    /// <summary>Schedules relative to the previous expiry, to keep a steady period without drift.</summary>
+    public void Reschedule(long periodNs) => ScheduleAt(ExpiryNs + periodNs);
+
+    public void Unschedule()
+    {
+        if (HeapIndex >= 0)
+            Set?.Remove(this);
+    }
+}
+
+/// <summary>The pending timers of one router thread, a min-heap on expiry.</summary>
+public sealed class TimerSet(RouterClock clock)
+{
+    private Timer[] _heap = new Timer[16];
+    private int _count;
+    private long _seq;
+    public RouterClock Clock { get; } = clock;
+    public int Count => _count;
+
+    public long NextExpiryNs => _count > 0 ? _heap[0].ExpiryNs : long.MaxValue;
+
+    private static bool Less(Timer a, Timer b) => a.ExpiryNs < b.ExpiryNs || (a.ExpiryNs == b.ExpiryNs && a.Seq < b.Seq);
+
+    internal void Add(Timer t)
+    {
+        t.Seq = _seq++;
+        if (_count == _heap.Length)
+            Array.Resize(ref _heap, _count * 2);
+        _heap[_count] = t;
+        t.HeapIndex = _count;
+        Up(_count++);
+    }
+
+    internal void Remove(Timer t)
+    {
+        int i = t.HeapIndex;
+        t.HeapIndex = -1;
+        _count--;
+        if (i != _count)
+        {
+            _heap[i] = _heap[_count];
+            _heap[i].HeapIndex = i;
+            Down(i);
+            Up(i);
+        }
+        _heap[_count] = null!;
+    }
+
+    private void Up(int i)
+    {
+        var t = _heap[i];
+        while (i > 0)
+        {
+            int p = (i - 1) >> 1;
+            if (!Less(t, _heap[p])) break;
+            _heap[i] = _heap[p]; _heap[i].HeapIndex = i; i = p;
+        }
+        _heap[i] = t; t.HeapIndex = i;
+    }
+
+    private void Down(int i)
+    {
+        var t = _heap[i];
+        while (true)
+        {
+            int l = 2 * i + 1;
+            if (l >= _count) break;
+            int r = l + 1;
+            int m = r < _count && Less(_heap[r], _heap[l]) ? r : l;
+            if (!Less(_heap[m], t)) break;
+            _heap[i] = _heap[m]; _heap[i].HeapIndex = i; i = m;
+        }
+        _heap[i] = t; t.HeapIndex = i;
+    }
+
+    /// <summary>Fires every timer due at or before now; returns how many fired.</summary>
+    public int RunDue()
+    {
+        int fired = 0;
+        long now = Clock.NowNs;
+        while (_count > 0 && _heap[0].ExpiryNs <= now)
+        {
+            var t = _heap[0];
+            Remove(t);
+            t.Callback(t);
+            fired++;
+        }
+        return fired;
+    }
+}
+
+/// <summary>
+/// A router's clock: wall time, or simulated time (--simtime) that only moves when the
+/// driver jumps it to the next timer.
+/// </summary>
+public sealed class RouterClock
+{
+    private readonly long _baseUnixNs;
+    private readonly long _baseTicks;
+    private long _simNs;
+
+    public RouterClock(bool simulated, long? simStartNs = null)
+    {
+        Simulated = simulated;
+        _baseUnixNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        _baseTicks = Stopwatch.GetTimestamp();
+        _simNs = simStartNs ?? _baseUnixNs;
+    }
+
+    public bool Simulated { get; }
+
+    public long NowNs
+    {
+        get
+        {
+            if (Simulated) return _simNs;
+            long dt = Stopwatch.GetTimestamp() - _baseTicks;
+            return _baseUnixNs + (long)(dt * (1_000_000_000.0 / Stopwatch.Frequency));
+        }
+    }
+
+    /// <summary>Moves simulated time forward (never backward).</summary>
+    public void WarpTo(long ns)
+    {
+        if (Simulated && ns > _simNs) _simNs = ns;
+    }
+}

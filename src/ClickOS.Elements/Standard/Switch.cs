@@ -1,0 +1,31 @@
+using ClickOS.Core;
+using ClickOS.Language;
+
+namespace ClickOS.Elements;
+
+/// <summary>
+/// Switch([OUTPUT]): sends every packet to output OUTPUT (default 0; -1 drops). The "switch"
+/// handler changes it at run time.
+/// </summary>
+/// <example>InfiniteSource(LIMIT 1, STOP true) -> s :: Switch(1); s[0] -> Discard; s[1] -> Discard;</example>
+public sealed class Switch : Element
+{
+    private int _output;
+
+    public override string PortCount => "1/-";
+    public override string Processing => "h/h";
+
+    public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        var a = new Args(conf, errh);
+        var o = a.ReadP("OUTPUT", Args.Int, 0);
+        if (!a.Complete()) return false;
+        _output = o.Value;
+        return true;
+    }
+
+    public override void Push(int port, PacketBatch batch) => CheckedOutput(_output, batch);
+
+    public override void AddHandlers() =>
+        SetHandler("switch", (_, _) => _output.ToString(ElementUtil.Inv), ElementUtil.Writer(Args.Int, v => _output = v < 0 || v >= NOutputs ? -1 : v, "switch"), HandlerFlags.None);
+}

@@ -1,0 +1,43 @@
+using ClickOS.Core;
+using ClickOS.Language;
+
+namespace ClickOS.Elements;
+
+/// <summary>
+/// Tee([N]): sends each packet to every output; outputs after the first get clones
+/// (shared data, copy on write). N defaults to the number of connected outputs.
+/// </summary>
+/// <example>InfiniteSource(LIMIT 3, STOP true) -> t :: Tee(2); t[0] -> Discard; t[1] -> Discard;</example>
+public sealed class Tee : Element
+{
+    public override string PortCount => "1/-";
+    public override string Processing => "h/h";
+
+    public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        var a = new Args(conf, errh);
+        var n = a.ReadP("N", Args.Unsigned, -1);
+        if (!a.Complete()) return false;
+        if (n.Present && n.Value != NOutputs)
+            return errh.Error($"N ({n.Value}) does not match the number of outputs ({NOutputs})");
+        return true;
+    }
+
+    public override void Push(int port, PacketBatch batch)
+    {
+        int n = NOutputs;
+        for (int o = 1; o < n; o++)
+        {
+            var copy = Host.Batches.Rent();
+            foreach (var p in batch.Packets)
+            {
+                var c = p.Clone();
+                if (c != null) copy.Add(c);
+            }
+            if (copy.Count > 0) Output(o, copy);
+            else Host.Batches.Return(copy);
+        }
+        if (n > 0) Output(0, batch);
+        else Drop(batch);
+    }
+}

@@ -1,0 +1,27 @@
+using ClickOS.Core;
+using ClickOS.Language;
+
+namespace ClickOS.Elements;
+
+/// <summary>Unstrip(LENGTH): puts LENGTH bytes back on the front of each packet (undoing Strip).</summary>
+/// <example>InfiniteSource(LIMIT 1, STOP true) -> Strip(14) -> Unstrip(14) -> Discard;</example>
+public sealed class Unstrip : SimpleElement
+{
+    private int _n;
+
+    public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        var a = new Args(conf, errh);
+        var n = a.ReadMP("LENGTH", Args.Unsigned);
+        if (!a.Complete()) return false;
+        _n = n;
+        return true;
+    }
+
+    protected override void Process(PacketBatch batch)
+    {
+        int n = _n;
+        foreach (var p in batch.Packets)
+            if (!p.TryUnpull(n)) p.Push(n);
+    }
+}

@@ -1,0 +1,22 @@
+using ClickOS.Runtime;
+
+namespace ClickOS.IO;
+
+/// <summary>Registration table for I/O elements, plus everything below them.</summary>
+public static class IOElements
+{
+    public static void Register(ElementRegistry r)
+    {
+        r.Add("FromDump", () => new FromDump());
+        r.Add("ToDump", () => new ToDump());
+    }
+
+    /// <summary>A registry with every element this build knows.</summary>
+    public static ElementRegistry CreateFullRegistry()
+    {
+        var r = new ElementRegistry();
+        Elements.StandardElements.Register(r);
+        Register(r);
+        return r;
+    }
+}

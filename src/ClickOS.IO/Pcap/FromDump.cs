@@ -1,0 +1,267 @@
+using System.Buffers.Binary;
+using ClickOS.Core;
+using ClickOS.Elements;
+using ClickOS.Language;
+
+namespace ClickOS.IO;
+
+/// <summary>
+/// FromDump(FILENAME [, keywords]): reads packets from a pcap file (either byte order, µs or ns
+/// timestamps) and emits them with their timestamps, one per task run (BURST to change).
+/// Keywords: STOP (bool: stop the driver at end of file), ACTIVE (bool), SAMPLE (probability),
+/// FORCE_IP (bool: drop non-IP packets), START/END (timestamps), END_CALL (handler), BURST (int),
+/// TIMING (bool: replay at the original pace), EXTRA_LENGTH (bool).
+/// Handlers: count, filename, filesize, filepos, encap, active (read/write), stop (write), reset_counts.
+/// </summary>
+/// <example>FromDump(in.pcap, STOP true) -> c :: Counter -> Discard;</example>
+public sealed class FromDump : Element, ITaskCallback
+{
+    private string _filename = "";
+    private bool _stop, _active = true, _forceIP, _timing, _extraLength = true;
+    private double _sample = 1;
+    private long _start = long.MinValue, _end = long.MaxValue;
+    private string? _endCall;
+    private int _burst = 1;
+    private Stream? _stream;
+    private byte[] _buf = new byte[1 << 16];
+    private int _bufPos, _bufLen;
+    private long _fileSize, _consumed;
+    private PcapFormat.Header _hdr;
+    private long _count;
+    private bool _eof;
+    private Task? _task;
+    private Timer? _timer;
+    private long _timingBaseFile = long.MinValue, _timingBaseNow;
+    private Random _rng = new(0);
+
+    public override string PortCount => "0/1";
+    public override string Processing => "a/a";
+
+    private static bool Ts(string s, out long v, out string err)
+    {
+        err = "expected timestamp";
+        return ElementUtil.ParseTimestamp(s, out v);
+    }
+
+    public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        var a = new Args(conf, errh);
+        var file = a.ReadMP("FILENAME", Args.String);
+        var stop = a.Read("STOP", Args.Bool, false);
+        var active = a.Read("ACTIVE", Args.Bool, true);
+        var sample = a.Read("SAMPLE", Args.Real, 1.0);
+        var forceIp = a.Read("FORCE_IP", Args.Bool, false);
+        var start = a.Read("START", Ts, long.MinValue);
+        var end = a.Read("END", Ts, long.MaxValue);
+        var endCall = a.Read("END_CALL", Args.Any, "");
+        var burst = a.Read("BURST", Args.Unsigned, 1);
+        var timing = a.Read("TIMING", Args.Bool, false);
+        var extra = a.Read("EXTRA_LENGTH", Args.Bool, true);
+        a.Read("MMAP", Args.Bool, true);
+        a.Read("FILEPOS", Args.Int64, 0L);
+        if (!a.Complete()) return false;
+        if (sample.Value is < 0 or > 1) return errh.Error("SAMPLE: out of range");
+        _filename = file;
+        _stop = stop;
+        _active = active;
+        _sample = sample;
+        _forceIP = forceIp;
+        _start = start;
+        _end = end;
+        _endCall = endCall.Value.Length > 0 ? endCall.Value : null;
+        _burst = Math.Clamp(burst.Value, 1, PacketBatch.MaxSize);
+        _timing = timing;
+        _extraLength = extra;
+        return true;
+    }
+
+    public override bool Initialize(ErrorHandler errh)
+    {
+        try
+        {
+            _stream = _filename == "-" ? Console.OpenStandardInput() : new FileStream(_filename, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            _fileSize = _stream.CanSeek ? _stream.Length : -1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return errh.Error($"{_filename}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message)}");
+        }
+        Fill(PcapFormat.FileHeaderSize);
+        if (_bufLen < 4) return errh.Error($"{_filename}: empty file");
+        var head = _buf.AsSpan(0, Math.Min(_bufLen, PcapFormat.FileHeaderSize));
+        if (head[0] == 0x1f && head[1] == 0x8b) return errh.Error($"{_filename}: compressed (gzip) dumps are not supported yet");
+        if (!PcapFormat.TryParseHeader(head, out _hdr))
+            return errh.Error($"{_filename}: not a tcpdump file (bad magic number)");
+        _bufPos = PcapFormat.FileHeaderSize;
+        _consumed = PcapFormat.FileHeaderSize;
+        if (_hdr.LinkType is not (PcapFormat.LinkEthernet or PcapFormat.LinkRaw or PcapFormat.LinkRawBsd or PcapFormat.LinkRawOpenBsd or PcapFormat.LinkSll or PcapFormat.Link80211))
+            errh.Warning($"{_filename}: unknown link type {_hdr.LinkType}");
+        if (OutputIsPush(0))
+        {
+            _task = CreateTask(this, _active, ScheduleInfo.TicketsFor(Host, this));
+            _timer = CreateTimer(_ => _task.Reschedule());
+        }
+        return true;
+    }
+
+    /// <summary>Ensures at least <paramref name="need"/> unread bytes are buffered if the file has them.</summary>
+    private bool Fill(int need)
+    {
+        if (_bufLen - _bufPos >= need) return true;
+        if (_bufPos > 0)
+        {
+            Buffer.BlockCopy(_buf, _bufPos, _buf, 0, _bufLen - _bufPos);
+            _bufLen -= _bufPos;
+            _bufPos = 0;
+        }
+        if (need > _buf.Length) Array.Resize(ref _buf, Math.Max(need, _buf.Length * 2));
+        while (_bufLen < need && _stream != null)
+        {
+            int n = _stream.Read(_buf, _bufLen, _buf.Length - _bufLen);
+            if (n <= 0) break;
+            _bufLen += n;
+        }
+        return _bufLen - _bufPos >= need;
+    }
+
+    /// <summary>Reads the next packet that passes the filters, or null at end of file.</summary>
+    private Packet? ReadPacket()
+    {
+        while (!_eof)
+        {
+            if (!Fill(PcapFormat.RecordHeaderSize)) { _eof = true; return null; }
+            var rh = _buf.AsSpan(_bufPos, PcapFormat.RecordHeaderSize);
+            bool sw = _hdr.Swapped;
+            long sec = PcapFormat.Read32(rh, sw);
+            long sub = PcapFormat.Read32(rh[4..], sw);
+            int caplen = (int)PcapFormat.Read32(rh[8..], sw);
+            int len = (int)PcapFormat.Read32(rh[12..], sw);
+            if (caplen < 0 || caplen > 1 << 24) { _eof = true; Host.RuntimeErrors.Error($"{_filename}: bad packet record (caplen {caplen})"); return null; }
+            if (!Fill(PcapFormat.RecordHeaderSize + caplen)) { _eof = true; return null; }
+            int dataAt = _bufPos + PcapFormat.RecordHeaderSize;
+            _bufPos = dataAt + caplen;
+            _consumed += PcapFormat.RecordHeaderSize + caplen;
+            long ts = sec * 1_000_000_000 + (_hdr.Nano ? sub : sub * 1000);
+            if (ts < _start) continue;
+            if (ts > _end) { _eof = true; return null; }
+            if (_sample < 1 && _rng.NextDouble() >= _sample) continue;
+            var data = _buf.AsSpan(dataAt, caplen);
+            int ipOff = IPOffset(data);
+            if (_forceIP && ipOff < 0) continue;
+            var p = Host.Pool.Make(data);
+            if (p == null) return null;
+            p.TimestampNs = ts;
+            if (_extraLength && len > caplen) p.SetAnnoU32(AnnoOffsets.ExtraLength, (uint)(len - caplen));
+            if (_hdr.LinkType == PcapFormat.LinkEthernet) p.SetMacHeader(0);
+            if (ipOff >= 0 && ipOff < caplen)
+            {
+                int hl = (data[ipOff] & 0x0F) * 4;
+                p.SetNetworkHeader(ipOff, Math.Max(hl, 20));
+                if (_forceIP && ipOff > 0) p.Pull(ipOff);
+            }
+            return p;
+        }
+        return null;
+    }
+
+    private int IPOffset(ReadOnlySpan<byte> d)
+    {
+        switch (_hdr.LinkType)
+        {
+            case PcapFormat.LinkEthernet:
+                if (d.Length >= 34 && BinaryPrimitives.ReadUInt16BigEndian(d[12..]) == 0x0800 && (d[14] >> 4) == 4) return 14;
+                return -1;
+            case PcapFormat.LinkRaw or PcapFormat.LinkRawBsd or PcapFormat.LinkRawOpenBsd:
+                return d.Length >= 20 && (d[0] >> 4) == 4 ? 0 : -1;
+            case PcapFormat.LinkSll:
+                return d.Length >= 36 && BinaryPrimitives.ReadUInt16BigEndian(d[14..]) == 0x0800 ? 16 : -1;
+            default:
+                return -1;
+        }
+    }
+
+    public bool RunTask(Task task)
+    {
+        if (!_active) return false;
+        var b = Host.Batches.Rent();
+        for (int i = 0; i < _burst; i++)
+        {
+            if (_timing && !TimingAllows()) break;
+            var p = ReadPacket();
+            if (p == null) break;
+            b.Add(p);
+        }
+        int n = b.Count;
+        _count += n;
+        if (n > 0) Output(0, b);
+        else Host.Batches.Return(b);
+        if (_eof) { AtEnd(); return n > 0; }
+        if (_timing && n == 0) return false;
+        task.FastReschedule();
+        return n > 0;
+    }
+
+    private bool TimingAllows()
+    {
+        if (!Fill(PcapFormat.RecordHeaderSize)) return true;
+        var rh = _buf.AsSpan(_bufPos, 8);
+        long ts = PcapFormat.Read32(rh, _hdr.Swapped) * 1_000_000_000L + (_hdr.Nano ? PcapFormat.Read32(rh[4..], _hdr.Swapped) : PcapFormat.Read32(rh[4..], _hdr.Swapped) * 1000L);
+        long now = Host.Clock.NowNs;
+        if (_timingBaseFile == long.MinValue) { _timingBaseFile = ts; _timingBaseNow = now; }
+        long due = _timingBaseNow + (ts - _timingBaseFile);
+        if (due <= now) return true;
+        _timer!.ScheduleAt(due);
+        return false;
+    }
+
+    private bool _ended;
+
+    private void AtEnd()
+    {
+        if (_ended) return;
+        _ended = true;
+        if (_endCall != null) ElementUtil.CallWrite(Host, this, _endCall, Host.RuntimeErrors);
+        else if (_stop) Host.PleaseStop();
+    }
+
+    public override PacketBatch? Pull(int port, int max)
+    {
+        if (!_active) return null;
+        var b = Host.Batches.Rent();
+        int n = Math.Min(max, _burst);
+        for (int i = 0; i < n; i++)
+        {
+            var p = ReadPacket();
+            if (p == null) break;
+            b.Add(p);
+        }
+        _count += b.Count;
+        if (_eof) AtEnd();
+        if (b.Count > 0) return b;
+        Host.Batches.Return(b);
+        return null;
+    }
+
+    public override void Cleanup()
+    {
+        _stream?.Dispose();
+        _stream = null;
+    }
+
+    public override void AddHandlers()
+    {
+        var inv = ElementUtil.Inv;
+        AddReadHandler("count", () => _count.ToString(inv));
+        AddButton("reset_counts", () => _count = 0);
+        AddReadHandler("filename", () => _filename);
+        AddReadHandler("filesize", () => _fileSize < 0 ? "-" : _fileSize.ToString(inv));
+        AddReadHandler("filepos", () => _consumed.ToString(inv));
+        AddReadHandler("encap", () => PcapFormat.EncapName(_hdr.LinkType));
+        SetHandler("active", (_, _) => ElementUtil.Bool(_active), ElementUtil.Writer(Args.Bool, v =>
+        {
+            _active = v;
+            if (v && !_eof) _task?.Reschedule();
+        }, "active"), HandlerFlags.None);
+        AddButton("stop", () => { _active = false; Host.PleaseStop(); });
+    }
+}
