@@ -77,11 +77,20 @@ public class InfiniteSource : Element, ITaskCallback
         _template = null;
     }
 
-    private Packet? NewPacket()
+    /// <summary>Fills a batch with up to <paramref name="n"/> clones; one timestamp per batch (all are made at once).</summary>
+    private PacketBatch Generate(int n)
     {
-        var p = _template!.Clone();
-        if (p != null && _timestamp) p.TimestampNs = Host.Clock.NowNs;
-        return p;
+        var b = Host.Batches.Rent();
+        var template = _template!;
+        long ts = _timestamp ? Host.Clock.NowNs : 0;
+        for (int i = 0; i < n; i++)
+        {
+            var p = template.Clone();
+            if (p == null) break;
+            p.TimestampNs = ts;
+            b.Add(p);
+        }
+        return b;
     }
 
     public bool RunTask(Task task)
@@ -94,13 +103,7 @@ public class InfiniteSource : Element, ITaskCallback
             if (left <= 0) { Finished(); return false; }
             if (left < n) n = (int)left;
         }
-        var b = Host.Batches.Rent();
-        for (int i = 0; i < n; i++)
-        {
-            var p = NewPacket();
-            if (p == null) break;
-            b.Add(p);
-        }
+        var b = Generate(n);
         _count += b.Count;
         if (b.Count > 0) Output(0, b);
         else Host.Batches.Return(b);
@@ -125,13 +128,7 @@ public class InfiniteSource : Element, ITaskCallback
         }
         int n = Math.Min(max, _burst);
         if (_limit >= 0) n = (int)Math.Min(n, _limit - _count);
-        var b = Host.Batches.Rent();
-        for (int i = 0; i < n; i++)
-        {
-            var p = NewPacket();
-            if (p == null) break;
-            b.Add(p);
-        }
+        var b = Generate(n);
         _count += b.Count;
         if (b.Count == 0) { Host.Batches.Return(b); return null; }
         return b;
