@@ -118,6 +118,8 @@ public sealed class Args
         bool extraPositional = false;
         var keywordValues = new List<(Spec Spec, string Value)>();
         var positionalValues = new List<(Spec Spec, string Value)>();
+        // Keyword arguments first, so positional slots given by keyword are skipped.
+        var positionalArgs = new List<string>();
         foreach (var arg in _conf)
         {
             var (word, rest) = ConfigText.ShiftWord(arg);
@@ -125,23 +127,25 @@ public sealed class Args
             if (LooksLikeKeyword(word) && (rest.Length > 0 || arg.Trim() == word))
                 kw = _specs.FirstOrDefault(s => s.Keyword == word);
             if (kw != null && (rest.Length > 0 || !kw.Positional))
-            {
                 keywordValues.Add((kw, rest));
-                continue;
+            else if (kw == null && LooksLikeKeyword(word) && rest.Length > 0 && IsKeywordForm(word))
+            {
+                _errh.Error($"{word}: unknown argument");
+                errors++;
             }
+            else
+                positionalArgs.Add(arg);
+        }
+        foreach (var arg in positionalArgs)
+        {
+            while (nextPos < positional.Count && keywordValues.Any(k => k.Spec == positional[nextPos])) nextPos++;
             if (nextPos < positional.Count)
             {
                 positionalValues.Add((positional[nextPos++], arg));
                 continue;
             }
             if (_rest != null) { _rest.Add(arg); continue; }
-            if (IsKeywordForm(word) && rest.Length > 0)
-            {
-                _errh.Error($"{word}: unknown argument");
-                errors++;
-            }
-            else
-                extraPositional = true;
+            extraPositional = true;
         }
         if (extraPositional)
         {

@@ -213,7 +213,7 @@ public sealed class Lexer
             sb.Append(c);
             _pos++;
         }
-        Errors.Add((startLm, "unterminated configuration string"));
+        Errors.Add((Landmark, "expected ')'"));
         return null;
     }
 

@@ -132,14 +132,14 @@ public sealed class Parser
             else if (word == "package")
             {
                 string pkg = ConfigText.Unquote(rest);
-                Error(landmark, $"requirement '{pkg}' not available");
+                _errh.Error($"requirement '{pkg}' not available");
             }
             else
             {
                 string req = ConfigText.Unquote(arg);
                 _result.Requirements.Add(req);
                 if (!KnownRequirements.Contains(req))
-                    Error(landmark, $"requirement '{req}' not available");
+                    _errh.Error($"requirement '{req}' not available");
             }
         }
     }
@@ -314,6 +314,8 @@ public sealed class Parser
 
     private int Declare(string name, ClassRef? cls, string config, string landmark)
     {
+        if (LookupClass(name) != null)
+            Error(landmark, $"class '{name}' used as element name");
         if (_body.Names.TryGetValue(name, out int prev))
         {
             Error(landmark, $"redeclaration of element '{name}'");
@@ -620,7 +622,7 @@ public sealed class Parser
             {
                 if (left.Count > 1 && right.Count > 1)
                 {
-                    Error(arrow.Landmark, "many-to-many connections require '=>'");
+                    Error(arrow.Landmark, "syntax error: many-to-many connections require '=>'");
                     return;
                 }
                 foreach (var l in left)
@@ -640,7 +642,7 @@ public sealed class Parser
         else if (rports == null) rports = Enumerable.Range(0, lports.Count).Select(p => (right[0].InIdx, p)).ToList();
         if (lports.Count != rports.Count)
         {
-            Error(arrow.Landmark, $"'=>' connection has {lports.Count} output ports on the left but {rports.Count} input ports on the right");
+            Error(arrow.Landmark, $"connection mismatch: {lports.Count} outputs connected to {rports.Count} inputs");
             return;
         }
         for (int i = 0; i < lports.Count; i++)

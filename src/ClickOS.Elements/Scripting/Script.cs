@@ -146,15 +146,14 @@ public class Script : Element, ITaskCallback
             r.DriverHook = () => Run(1, fromRouter: true);
             if (_insns[0].Op == Op.Initial) r.AdjustRunCount(-1);
         }
-        else if (Type == ScriptType.Active)
+        if (Type is ScriptType.Active or ScriptType.Driver)
         {
             if (_insns[0].Op == Op.WaitTime)
             {
                 // Blocked at the initial wait: schedule its timer.
-                _ip = 0;
-                if (ParseWait(_insns[0], errh, out long ns)) { _timer.ScheduleAfter(ns); _ip = 0; _pendingWaitIp = 0; }
+                if (ParseWait(_insns[0], errh, out long ns)) { _timer.ScheduleAfter(ns); _pendingWaitIp = 0; }
             }
-            else if (_insns[0].Op == Op.Initial)
+            else if (_insns[0].Op == Op.Initial && Type == ScriptType.Active)
                 _timer.ScheduleNow();
         }
         return true;
