@@ -10,6 +10,9 @@ public static class StandardElements
         r.Add("Idle", () => new Idle());
         r.Add("Discard", () => new Discard());
         r.Add("InfiniteSource", () => new InfiniteSource());
+        r.Add("RatedSource", () => new RatedSource());
+        r.Add("TimedSource", () => new TimedSource());
+        r.Add("FastUDPFlows", () => new FastUDPFlows());
         r.Add("Counter", () => new Counter());
         r.Add("AverageCounter", () => new AverageCounter());
         r.Add("Tee", () => new Tee());

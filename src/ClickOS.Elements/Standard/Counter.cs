@@ -19,6 +19,9 @@ public sealed class Counter : SimpleElement
     private long _rateEpochNs, _rateCount, _rateBytes;
     private double _pktRate, _byteRate;
 
+    public long Count => _count;
+    public long ByteCount => _bytes;
+
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
         var a = new Args(conf, errh);

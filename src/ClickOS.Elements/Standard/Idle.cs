@@ -6,7 +6,7 @@ namespace ClickOS.Elements;
 /// Idle: has any number of ports and never emits a packet; packets pushed to it are dropped.
 /// Pull inputs downstream of Idle sleep forever (its empty notifier is never active).
 /// </summary>
-/// <example>Idle -> Discard;</example>
+/// <example>Idle -> Discard; DriverManager(wait 10ms, stop);</example>
 public sealed class Idle : Element
 {
     public override string PortCount => "-/-";

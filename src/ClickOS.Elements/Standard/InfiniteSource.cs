@@ -40,7 +40,8 @@ public class InfiniteSource : Element, ITaskCallback
         var ts = a.Read("TIMESTAMP", Args.Bool, true);
         var endCall = a.Read("END_CALL", Args.Any, "");
         if (!a.Complete()) return false;
-        if (burst.Value < 1) return errh.Error("BURST must be at least 1");
+        if (burst.Value < 1) return errh.Error("burst size must be >= 1");
+        if (stop.Value && endCall.Value.Length > 0) return errh.Error("END_CALL and STOP are mutually exclusive");
         _data = System.Text.Encoding.Latin1.GetBytes(data.Value);
         _length = length.Value >= 0 ? length.Value : _data.Length;
         _limit = limit;
@@ -66,7 +67,9 @@ public class InfiniteSource : Element, ITaskCallback
         var p = Host.Pool.Make(PacketPool.DefaultHeadroom, _length, 0)!;
         var d = p.WritableData();
         d.Clear();
-        _data.AsSpan(0, Math.Min(_data.Length, _length)).CopyTo(d);
+        // LENGTH longer than DATA repeats DATA, as Click does.
+        for (int off = 0; _data.Length > 0 && off < _length; off += _data.Length)
+            _data.AsSpan(0, Math.Min(_data.Length, _length - off)).CopyTo(d[off..]);
         _template = p;
         // The template lives for the router's lifetime; don't count it as outstanding traffic.
     }
@@ -107,8 +110,8 @@ public class InfiniteSource : Element, ITaskCallback
         _count += b.Count;
         if (b.Count > 0) Output(0, b);
         else Host.Batches.Return(b);
-        if (_limit >= 0 && _count >= _limit) Finished();
-        else task.FastReschedule();
+        // As in Click, reaching LIMIT stops the source on the run after the last packet.
+        task.FastReschedule();
         return true;
     }
 

@@ -7,7 +7,7 @@ namespace ClickOS.Elements;
 /// Message(MESSAGE [, TYPE]): prints MESSAGE once while the router is configured.
 /// TYPE is MESSAGE (default), WARNING or ERROR (an error stops the router from starting).
 /// </summary>
-/// <example>Message("hello from the configuration");</example>
+/// <example>Message("hello from the configuration"); DriverManager(stop);</example>
 public sealed class Message : Element
 {
     public override string PortCount => "0/0";

@@ -25,8 +25,9 @@ public sealed class Tee : Element
 
     public override void Push(int port, PacketBatch batch)
     {
+        // Like Click: clones go to outputs 0..n-2 in order, the original to the last output.
         int n = NOutputs;
-        for (int o = 1; o < n; o++)
+        for (int o = 0; o < n - 1; o++)
         {
             var copy = Host.Batches.Rent();
             foreach (var p in batch.Packets)
@@ -37,7 +38,7 @@ public sealed class Tee : Element
             if (copy.Count > 0) Output(o, copy);
             else Host.Batches.Return(copy);
         }
-        if (n > 0) Output(0, batch);
+        if (n > 0) Output(n - 1, batch);
         else Drop(batch);
     }
 }
