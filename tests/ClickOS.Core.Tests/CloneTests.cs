@@ -88,6 +88,9 @@ public sealed class CloneTests
         p.Push(1);
         p.WritableData()[0] = 0x11; // a known byte just behind the data start
         p.Pull(1);
+        p.Put(1);
+        p.WritableData()[^1] = 0x22; // and one just after the data end
+        p.Take(1);
         var c = p.Clone()!;
         c.Push(4);
         c.WritableData()[..4].Fill(0xAA);
@@ -97,6 +100,7 @@ public sealed class CloneTests
         // The bytes around the original's window are untouched too.
         Assert.Equal(Bytes.Seq(20), p.Data.ToArray());
         Assert.Equal(0x11, p.At(-1, 1)[0]);
+        Assert.Equal(0x22, p.At(20, 1)[0]); // Put on the clone zeroes only its own copy
         Assert.Equal(Bytes.Seq(20), c.Data[4..].ToArray());
         Assert.Equal(Bytes.Seq(20), d.Data[..20].ToArray());
         Assert.All(d.Data[20..].ToArray(), b => Assert.Equal(0xBB, b));

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks for clickos (NativeAOT build).
+
+usage: bench/pipelines.py [--clickos PATH] [--runs N] [--quick]
+
+Publishes src/ClickOS.Cli with NativeAOT (unless --clickos is given), then:
+  * startup: median wall time and max RSS of `clickos run -e 'InfiniteSource(LIMIT 1, STOP true) -> Discard'`
+  * pipelines: packets per second for each configuration below, median of N runs,
+    computed as packets / (process wall time - median startup time).
+Prints a Markdown table (paste into docs/performance.md) and exits non-zero if a target is missed.
+"""
+import argparse, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def publish():
+    out = os.path.join(ROOT, "bench", ".dist")
+    subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src", "ClickOS.Cli"), "-c", "Release", "-o", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(out, "clickos")
+
+def run(cmd):
+    """Runs cmd, returning (wall seconds, max RSS in KB, stdout). Uses posix_spawn, so the
+    child's RSS is not inflated by a fork of this Python process."""
+    import tempfile
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        pid = os.posix_spawnp(cmd[0], cmd, os.environ,
+                              file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
+        _, status, ru = os.wait4(pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        o, e = out.read().decode(), err.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{e}")
+    return wall, ru.ru_maxrss, o
+
+def make_trace(path, n):
+    if not os.path.exists(path):
+        gen = os.path.join(ROOT, "..", "shared", "genpcap.py")
+        if not os.path.exists(gen):
+            return False
+        subprocess.run([sys.executable, gen, "udpflows", str(n), path, "--seed", "1", "--size", "64"], check=True)
+    return True
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clickos")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    exe = a.clickos or publish()
+    scale = 10 if a.quick else 1
+
+    starts, rss = [], []
+    tiny = [exe, "run", "-e", "InfiniteSource(LIMIT 1, STOP true) -> Discard"]
+    for _ in range(50 if not a.quick else 10):
+        w, _, _ = run(tiny)
+        starts.append(w)
+        # ru_maxrss of a spawned child includes this Python process's pages, so use time(1).
+        if os.path.exists("/usr/bin/time"):
+            r = subprocess.run(["/usr/bin/time", "-f", "%M"] + tiny, capture_output=True, text=True)
+            rss.append(int(r.stderr.strip().splitlines()[-1]))
+    startup = statistics.median(starts)
+    rss_text = f"{max(rss)/1024:.1f} MB max RSS" if rss else "RSS n/a (install 'time')"
+    print(f"| startup and exit (`InfiniteSource(LIMIT 1, STOP true) -> Discard`) | {startup*1000:.1f} ms median, {rss_text} |")
+
+    n = 30_000_000 // scale
+    trace = "/tmp/clickos-bench-2M.pcap"
+    pipelines = [
+        ("`InfiniteSource(LENGTH 64, BURST 32) -> Counter -> Discard`", n,
+         f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> c :: Counter -> Discard", 35.0),
+        ("same, `BURST 1` (one packet per task run, like Click)", n // 4,
+         f"InfiniteSource(LENGTH 64, LIMIT {n // 4}, STOP true, BURST 1) -> c :: Counter -> Discard", None),
+        ("`InfiniteSource -> Counter -> Strip(14) -> Classifier(12/0800, -) -> Unstrip(14) -> Paint -> Discard`", n,
+         f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> c :: Counter -> Strip(14) -> cl :: Classifier(12/0000, -) -> Unstrip(14) -> Paint(1) -> Discard; cl[1] -> Discard", None),
+        ("`InfiniteSource -> Queue -> Unqueue(BURST 32) -> Counter -> Discard`", n,
+         f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> Queue(1024) -> Unqueue(BURST 32) -> c :: Counter -> Discard", None),
+    ]
+    if make_trace(trace, 2_000_000 // scale):
+        pipelines.append(("`FromDump(2M x 64 B) -> Counter -> Discard` (one packet per task run)", 2_000_000 // scale,
+                          f"FromDump({trace}, STOP true) -> c :: Counter -> Discard", 11.4))
+        pipelines.append(("`FromDump(..., BURST 32) -> Counter -> Discard`", 2_000_000 // scale,
+                          f"FromDump({trace}, STOP true, BURST 32) -> c :: Counter -> Discard", None))
+    failed = False
+    for name, packets, cfg, target in pipelines:
+        walls = []
+        for _ in range(a.runs):
+            w, _, out = run([exe, "run", "-e", cfg, "-h", "c.count"])
+            if int(out.strip()) != packets:
+                sys.exit(f"{name}: counted {out.strip()} packets, expected {packets}")
+            walls.append(w)
+        mpps = packets / (statistics.median(walls) - startup) / 1e6
+        ok = "" if target is None else (" (target >= %.1f)" % target)
+        if target is not None and mpps < target:
+            failed = True
+            ok += " MISSED"
+        print(f"| {name} | {mpps:.1f} Mpps{ok} |")
+    sys.exit(1 if failed else 0)
+
+if __name__ == "__main__":
+    main()
