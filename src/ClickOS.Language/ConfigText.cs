@@ -70,53 +70,51 @@ public static class ConfigText
     private static bool IsCommentAt(string s, int i) =>
         s[i] == '/' && i + 1 < s.Length && (s[i + 1] == '/' || s[i + 1] == '*');
 
-    /// <summary>Removes comments and trims/collapses surrounding whitespace (Click's cp_uncomment).</summary>
+    /// <summary>
+    /// Removes comments and surrounding whitespace (Click's cp_uncomment): a comment and the
+    /// whitespace around it become one space; other internal whitespace is kept as written.
+    /// </summary>
     public static string Uncomment(string s)
     {
-        var sb = new StringBuilder(s.Length);
         int i = 0;
+        while (i < s.Length && (char.IsWhiteSpace(s[i]) || IsCommentAt(s, i)))
+            i = IsCommentAt(s, i) ? SkipComment(s, i) : i + 1;
+        StringBuilder? sb = null;
+        int left = i, right = i;
+        bool closed = false;
         while (i < s.Length)
         {
+            if (char.IsWhiteSpace(s[i])) { i++; continue; }
             if (IsCommentAt(s, i))
             {
                 i = SkipComment(s, i);
-                if (sb.Length > 0 && sb[^1] != ' ') sb.Append(' ');
+                closed = true;
                 continue;
+            }
+            if (closed)
+            {
+                sb ??= new StringBuilder(s.Length);
+                sb.Append(s, left, right - left).Append(' ');
+                left = i;
+                closed = false;
             }
             int j = SkipSpecial(s, i);
-            if (j > 0)
-            {
-                sb.Append(s, i, j - i);
-                i = j;
-                continue;
-            }
-            char c = s[i];
-            if (char.IsWhiteSpace(c))
-            {
-                int k = i;
-                while (k < s.Length && char.IsWhiteSpace(s[k])) k++;
-                // Keep internal whitespace as written unless it came with comments.
-                sb.Append(s, i, k - i);
-                i = k;
-                continue;
-            }
-            sb.Append(c);
-            i++;
+            i = j > 0 ? j : i + 1;
+            right = i;
         }
-        return Trim(sb.ToString());
+        if (sb == null) return s[left..right];
+        return sb.Append(s, left, right - left).ToString();
     }
-
-    private static string Trim(string s) => s.Trim(' ', '\t', '\n', '\r', '\f', '\v');
 
     /// <summary>
     /// Splits an argument list at top-level commas, removing comments and surrounding
-    /// whitespace (Click's cp_argvec). An empty configuration gives no arguments.
+    /// whitespace (Click's cp_argvec). An empty configuration gives no arguments, and an
+    /// empty final argument is dropped.
     /// </summary>
     public static List<string> SplitArgs(string conf)
     {
         var result = new List<string>();
         int start = 0, i = 0;
-        bool any = false;
         while (i < conf.Length)
         {
             char c = conf[i];
@@ -124,14 +122,14 @@ public static class ConfigText
             {
                 result.Add(Uncomment(conf[start..i]));
                 start = ++i;
-                any = true;
                 continue;
             }
             int j = SkipSpecial(conf, i);
             i = j > 0 ? j : i + 1;
         }
+        // Like cp_argvec, an empty final argument is ignored: "a, b," is two arguments.
         var last = Uncomment(conf[start..]);
-        if (any || last.Length > 0)
+        if (last.Length > 0)
             result.Add(last);
         return result;
     }
@@ -300,6 +298,7 @@ public static class ConfigText
             {
                 case '"': sb.Append("\\\""); break;
                 case '\\': sb.Append("\\\\"); break;
+                case '$': sb.Append("\\$"); break;
                 case '\n': sb.Append("\\n"); break;
                 case '\t': sb.Append("\\t"); break;
                 case '\r': sb.Append("\\r"); break;

@@ -127,7 +127,8 @@ public sealed class Parser
                     continue;
                 }
                 _result.Requirements.Add("library " + file);
-                ParseFile(text, file);
+                // The library's own landmarks and nested requires are relative to its path.
+                ParseFile(text, path);
             }
             else if (word == "package")
             {
@@ -444,6 +445,17 @@ public sealed class Parser
         // "a, b :: C": bare undeclared names before a declaration share its class.
         if (side.Count > 1 && side[^1].PendingName == null && _lastDeclClass is { } lastCls && _lastDeclIdx == side[^1].InIdx)
         {
+            // Click declares the names in the order written (a, then b): move the just-made
+            // declaration of the last name after the others when nothing refers to it yet.
+            var lastEp = side[^1];
+            DeclT? moved = null;
+            if (_lastDeclNew && lastEp.InIdx == _body.Decls.Count - 1 && side.Take(side.Count - 1).All(e => e.PendingName != null)
+                && side.All(e => e.PendingName != _body.Decls[lastEp.InIdx].Name))
+            {
+                moved = _body.Decls[lastEp.InIdx];
+                _body.Decls.RemoveAt(lastEp.InIdx);
+                _body.Names.Remove(moved.Name);
+            }
             foreach (var ep in side)
             {
                 if (ep.PendingName != null)
@@ -453,12 +465,20 @@ public sealed class Parser
                     ep.PendingName = null;
                 }
             }
+            if (moved != null)
+            {
+                int idx = _body.Decls.Count;
+                _body.Decls.Add(moved);
+                _body.Names[moved.Name] = idx;
+                lastEp.InIdx = lastEp.OutIdx = _lastDeclIdx = idx;
+            }
         }
         return side;
     }
 
     private (ClassRef? Cls, string Config)? _lastDeclClass;
     private int _lastDeclIdx = -1;
+    private bool _lastDeclNew;
 
     private void ResolvePending(List<List<Endpoint>> sides)
     {
@@ -491,10 +511,12 @@ public sealed class Parser
                     _lx.Next();
                     var spec = ParseClassSpec();
                     if (spec == null) return null;
+                    int before = _body.Decls.Count;
                     int idx = Declare(t.Text, spec.Value.Cls, spec.Value.Config, t.Landmark);
                     ep.InIdx = ep.OutIdx = idx;
                     _lastDeclClass = spec;
                     _lastDeclIdx = idx;
+                    _lastDeclNew = idx == before;
                 }
                 else if (n.Kind == Tok.LParen)
                 {

@@ -192,7 +192,8 @@ public sealed class TaskSchedulerTests
     {
         var s = new TaskScheduler();
         var log = new List<string>();
-        var idle = CallbackTask.Create(s, task => { log.Add("idle"); task.FastReschedule(); return false; });
+        // The idle task has four times the tickets, but doing no work it may not stay ahead of the other.
+        var idle = CallbackTask.Create(s, task => { log.Add("idle"); task.FastReschedule(); return false; }, tickets: 4096);
         var busy = CallbackTask.Busy(s, log, "busy");
         idle.Reschedule();
         busy.Reschedule();
@@ -259,5 +260,24 @@ public sealed class TaskSchedulerTests
         double high = counts.Where(kv => kv.Key >= 20).Average(kv => kv.Value);
         Assert.InRange(high / low, 1.95, 2.05);
         Assert.Equal(40, s.ScheduledCount);
+    }
+
+    [Fact]
+    public void Unschedule_FromTheMiddleOfTheHeap_KeepsPassOrder()
+    {
+        var s = new TaskScheduler();
+        var log = new List<string>();
+        Task Once(string n, int tickets) => CallbackTask.Create(s, _ => { log.Add(n); return true; }, tickets);
+        // Passes (head's pass + stride): 2, 1026, 18, 2050, 4098, 34, 66, laid out in heap order;
+        // removing 2050 moves 66 under 1026, where it must sift up.
+        var tasks = new[]
+        {
+            Once("p2", 32768), Once("p1026", 64), Once("p18", 4096), Once("p2050", 32),
+            Once("p4098", 16), Once("p34", 2048), Once("p66", 1024),
+        };
+        foreach (var t in tasks) t.Reschedule();
+        tasks[3].Unschedule();
+        Assert.Equal(6, s.RunBatch(100));
+        Assert.Equal(["p2", "p18", "p34", "p66", "p1026", "p4098"], log);
     }
 }

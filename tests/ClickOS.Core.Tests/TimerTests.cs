@@ -79,6 +79,23 @@ public sealed class TimerTests
     }
 
     [Fact]
+    public void Unschedule_FromTheMiddleOfTheHeap_KeepsExpiryOrder()
+    {
+        // Scheduled in this order the heap array is exactly [1, 100, 2, 101, 102, 3, 4];
+        // removing 101 moves 4 under 100, where it must sift up.
+        var timers = new[] { 1L, 100, 2, 101, 102, 3, 4 }.Select(e =>
+        {
+            var t = Make(e.ToString());
+            t.ScheduleAt(e);
+            return t;
+        }).ToList();
+        timers[3].Unschedule();
+        _clock.WarpTo(long.MaxValue);
+        Assert.Equal(6, _set.RunDue());
+        Assert.Equal(["1", "2", "3", "4", "100", "102"], _log);
+    }
+
+    [Fact]
     public void ScheduleAt_OnAScheduledTimer_MovesIt()
     {
         var a = Make("a");

@@ -27,7 +27,7 @@ public class ArgsTests
         Assert.True(label.Present);
         Assert.False(burst.Present);
         Assert.Equal(8, burst.Value);
-        Assert.Equal(8, burst.Or(99));
+        Assert.Equal(99, burst.Or(99));
         Assert.Equal(500, cap.Or(1));
         int implicitValue = cap;
         Assert.Equal(500, implicitValue);

@@ -50,7 +50,8 @@ public class ParserDeclarationTests
     {
         var p = ParseOk("Idle -> Discard;\nx :: Counter;\nIdle -> Paint(3) -> Discard;");
         Assert.Equal(["Idle@1", "Discard@2", "x", "Idle@4", "Paint@5", "Discard@6"], ElementNames(p.Top));
-        Assert.Equal("3", Decl(p.Top, "Paint@5").Config);
+        Assert.Equal("3", p.Top.Decls[4].Config);
+        Assert.False(p.Top.Names.ContainsKey("Paint@5")); // anonymous names cannot be referred to
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public class ParserDeclarationTests
         var p = ParseOk("a :: Idle;\na [0,1,2] => ( -> c :: Counter ), ( -> Paint(1) -> b :: Counter ), d :: Counter;\n" +
                         "c, b, d -> Discard;");
         Assert.Contains("Paint@9", ElementNames(p.Top));
-        Assert.Contains("Discard@14", ElementNames(p.Top));
+        Assert.Contains("Discard@12", ElementNames(p.Top));
     }
 
     [Fact]
@@ -256,7 +257,7 @@ public class ParserClassTests
     {
         var p = ParseOk("elementclass F { input -> x :: Counter -> [1] output; x [1] -> Discard } f :: F;");
         var body = SingleOverload(p, "f").Body;
-        Assert.Equal(["input[0]->[0]x", "x[0]->[1]output", "x[1]->[0]Discard@4"], Conns(body));
+        Assert.Equal(["input[0]->[0]x", "x[0]->[1]output", "x[1]->[0]Discard@2"], Conns(body));
         Assert.Equal(0, body.Names["input"]);
         Assert.Equal(1, body.Names["output"]);
     }
