@@ -352,11 +352,22 @@ public static class ConfigText
                         string inner = s[(i + 2)..e];
                         string name = inner, def = "";
                         bool hasDefault = false;
+                        int index = -1;
                         int dash = inner.IndexOf('-');
                         if (dash > 0) { name = inner[..dash]; def = inner[(dash + 1)..]; hasDefault = true; }
+                        // ${x[N]}: the N-th (0-based) space-separated word of $x.
+                        int br = name.IndexOf('[');
+                        if (br > 0 && name.EndsWith(']') && int.TryParse(name[(br + 1)..^1], out index) && index >= 0)
+                            name = name[..br];
+                        else index = -1;
                         var v = lookup(name);
-                        if (v != null) { sb.Append(v); i = e + 1; continue; }
-                        if (hasDefault) { sb.Append(def); i = e + 1; continue; }
+                        if (v != null && index >= 0)
+                        {
+                            var words = SplitSpace(v);
+                            v = index < words.Count ? words[index] : null;
+                        }
+                        if (v != null) { sb.Append(inDouble ? QuoteInner(v) : v); i = e + 1; continue; }
+                        if (hasDefault) { sb.Append(inDouble ? QuoteInner(def) : def); i = e + 1; continue; }
                     }
                 }
                 else if (IsVarChar(s[i + 1]))
@@ -364,7 +375,7 @@ public static class ConfigText
                     int j = i + 1;
                     while (j < s.Length && IsVarChar(s[j])) j++;
                     var v = lookup(s[(i + 1)..j]);
-                    if (v != null) { sb.Append(v); i = j; continue; }
+                    if (v != null) { sb.Append(inDouble ? QuoteInner(v) : v); i = j; continue; }
                     sb.Append(s, i, j - i);
                     i = j;
                     continue;
@@ -374,6 +385,13 @@ public static class ConfigText
             i++;
         }
         return sb.ToString();
+    }
+
+    /// <summary>A value inserted inside double quotes is escaped so unquoting gives it back.</summary>
+    private static string QuoteInner(string v)
+    {
+        var q = Quote(v);
+        return q.Length >= 2 && q[0] == '"' ? q[1..^1] : q;
     }
 
     public static bool IsVarChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
