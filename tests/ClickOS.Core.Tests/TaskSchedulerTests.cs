@@ -266,18 +266,23 @@ public sealed class TaskSchedulerTests
     public void Unschedule_FromTheMiddleOfTheHeap_KeepsPassOrder()
     {
         var s = new TaskScheduler();
-        var log = new List<string>();
-        Task Once(string n, int tickets) => CallbackTask.Create(s, _ => { log.Add(n); return true; }, tickets);
-        // Passes (head's pass + stride): 2, 1026, 18, 2050, 4098, 34, 66, laid out in heap order;
-        // removing 2050 moves 66 under 1026, where it must sift up.
-        var tasks = new[]
+        var rng = new Random(7);
+        var log = new List<int>();
+        var tasks = new List<Task>();
+        for (int i = 0; i < 300; i++)
         {
-            Once("p2", 32768), Once("p1026", 64), Once("p18", 4096), Once("p2050", 32),
-            Once("p4098", 16), Once("p34", 2048), Once("p66", 1024),
-        };
-        foreach (var t in tasks) t.Reschedule();
-        tasks[3].Unschedule();
-        Assert.Equal(6, s.RunBatch(100));
-        Assert.Equal(["p2", "p18", "p34", "p66", "p1026", "p4098"], log);
+            int id = i;
+            var t = CallbackTask.Create(s, _ => { log.Add(id); return true; }, tickets: 1 << rng.Next(0, 16));
+            t.Reschedule();
+            tasks.Add(t);
+        }
+        var removed = tasks.Where(_ => rng.Next(3) == 0).ToHashSet();
+        foreach (var t in removed) t.Unschedule();
+        Assert.Equal(300 - removed.Count, s.ScheduledCount);
+        // Remaining tasks run once each, in (pass, queue order) order.
+        var expected = tasks.Select((t, id) => (t, id)).Where(x => !removed.Contains(x.t))
+            .OrderBy(x => x.t.Pass).ThenBy(x => x.t.Seq).Select(x => x.id).ToList();
+        Assert.Equal(expected.Count, s.RunBatch(1000));
+        Assert.Equal(expected, log);
     }
 }

@@ -146,7 +146,7 @@ public sealed class PcapTests : IDisposable
     public void PullModeToDumpUsesItsOwnTask()
     {
         TestRouter.WritePcap(P("in.pcap"), [TestRouter.Frame(60), TestRouter.Frame(61)]);
-        using var t = TestRouter.Start($"FromDump({P("in.pcap")}) -> Queue -> d :: ToDump({P("out.pcap")}); DriverManager(wait 50ms, stop);");
+        using var t = TestRouter.Start($"FromDump({P("in.pcap")}) -> Queue -> d :: ToDump({P("out.pcap")}); DriverManager(label l, wait 1ms, goto l $(lt $(d.count) 2), stop);");
         t.Run();
         Assert.Equal("2", t.Read("d.count"));
         t.AssertNoLeaks();

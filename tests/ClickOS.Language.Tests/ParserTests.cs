@@ -38,6 +38,15 @@ public class ParserDeclarationTests
     }
 
     [Fact]
+    public void Multiple_name_declaration_after_other_elements_keeps_references()
+    {
+        var p = ParseOk("x :: Idle; a, b :: Counter; y :: Discard; x -> a -> y; x -> b -> y;");
+        Assert.Equal(["x", "a", "b", "y"], ElementNames(p.Top));
+        Assert.Equal(["x[0]->[0]a", "a[0]->[0]y", "x[0]->[0]b", "b[0]->[0]y"], Conns(p.Top));
+        Assert.Equal(2, p.Top.Names["b"]);
+    }
+
+    [Fact]
     public void Inline_declarations_in_a_connection()
     {
         var p = ParseOk("Idle -> c :: Counter -> d :: Discard;");
@@ -57,14 +66,13 @@ public class ParserDeclarationTests
     [Fact]
     public void Anonymous_numbering_inside_compound_skips_input_and_output()
     {
-        var p = ParseOk("elementclass A { input -> Counter -> Paint(1) -> output }");
-        // no elements at top level; look into the class through a use
-        var p2 = ParseOk("elementclass A { input -> Counter -> Paint(1) -> output } a :: A;");
-        var cls = Assert.IsType<CompoundClass>(Decl(p2.Top, "a").Class);
+        var p = ParseOk("elementclass A { input -> Counter -> Paint(1) -> output } a :: A;");
+        var cls = Assert.IsType<CompoundClass>(Decl(p.Top, "a").Class);
         var body = Assert.Single(cls.Overloads).Body;
         Assert.Equal(["input", "output", "Counter@1", "Paint@2"], body.Decls.Select(d => d.Name));
+        Assert.Equal([DeclKind.Input, DeclKind.Output], body.Decls.Take(2).Select(d => d.Kind));
         Assert.True(body.IsCompound);
-        Assert.Empty(p.Top.Decls);
+        Assert.Single(p.Top.Decls);
     }
 
     [Fact]
@@ -387,6 +395,15 @@ public class ParserClassTests
         };
         var p = ParseOk("require(library sub/a.click); x :: A;", "top/main.click", f => files.GetValueOrDefault(f));
         Assert.IsType<CompoundClass>(Decl(p.Top, "x").Class);
+    }
+
+    [Fact]
+    public void Errors_in_a_library_carry_the_library_path()
+    {
+        var errh = new CollectingErrorHandler();
+        Parse("require(library lib.click);", errh, "conf/main.click",
+            f => f == "conf/lib.click" ? "\nx :: Nope;" : null);
+        Assert.Equal(["conf/lib.click:2: unknown element class 'Nope'"], Errors(errh));
     }
 
     [Fact]
