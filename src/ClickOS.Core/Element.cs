@@ -220,7 +220,9 @@ public abstract class Element
     public override string ToString() => Declaration;
 
     // ---- handler registration ----
-    public Handler? FindLocalHandler(string name)
+    public virtual Handler? FindLocalHandler(string name) => FindRegistered(name);
+
+    private Handler? FindRegistered(string name)
     {
         foreach (var h in _handlers)
             if (h.Name == name) return h;
@@ -242,7 +244,7 @@ public abstract class Element
 
     public void SetHandler(string name, ReadHandlerFn? read, WriteHandlerFn? write, HandlerFlags flags)
     {
-        var h = FindLocalHandler(name);
+        var h = FindRegistered(name);
         if (h == null)
         {
             _handlers.Add(new Handler(name, read, write, flags));

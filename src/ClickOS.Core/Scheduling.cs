@@ -85,13 +85,16 @@ public sealed class TaskScheduler
     private Task[] _heap = new Task[16];
     private int _count;
     private ulong _seq;
+    private Task? _running;
 
     public int ScheduledCount => _count;
     public bool HasWork => _count > 0;
 
     internal void Enqueue(Task t)
     {
-        t.Pass = (_count > 0 ? _heap[0].Pass : 0) + t.StrideValue;
+        // A running task has left the heap; if it was alone there, a task it wakes joins at its
+        // pass (as in Click, where the runner holds the head until it finishes), not at zero.
+        t.Pass = (_count > 0 ? _heap[0].Pass : _running?.Pass ?? 0) + t.StrideValue;
         Insert(t);
     }
 
@@ -177,6 +180,8 @@ public sealed class TaskScheduler
             t.Calls++;
             ran++;
             bool worked;
+            var outer = _running;
+            _running = t;
             try
             {
                 worked = t.Callback.RunTask(t);
@@ -184,6 +189,7 @@ public sealed class TaskScheduler
             finally
             {
                 t.Running = false;
+                _running = outer;
             }
             if (worked) t.WorkDone++;
             if (t.RescheduleRequested && t.HeapIndex < 0)

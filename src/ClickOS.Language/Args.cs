@@ -220,7 +220,7 @@ public sealed class Args
         err = "expected integer";
         v = 0;
         if (!Values.ParseInt64(s, out long l)) return false;
-        if (l is < int.MinValue or > int.MaxValue) { err = "integer out of range"; return false; }
+        if (l is < int.MinValue or > int.MaxValue) { err = l < 0 ? $"out of range, bound {int.MinValue}" : $"out of range, bound {int.MaxValue}"; return false; }
         v = (int)l;
         return true;
     }
@@ -230,7 +230,7 @@ public sealed class Args
         err = "expected unsigned integer";
         v = 0;
         if (!Values.ParseInt64(s, out long l) || l < 0) return false;
-        if (l > int.MaxValue) { err = "integer out of range"; return false; }
+        if (l > int.MaxValue) { err = $"out of range, bound {int.MaxValue}"; return false; }
         v = (int)l;
         return true;
     }

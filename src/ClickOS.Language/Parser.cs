@@ -123,7 +123,7 @@ public sealed class Parser
                 var text = _readFile(path);
                 if (text == null)
                 {
-                    Error(landmark, $"{file}: No such file or directory");
+                    Error(landmark, $"library '{file}' not found in CLICKPATH/conf");
                     continue;
                 }
                 _result.Requirements.Add("library " + file);

@@ -13,10 +13,11 @@ public static class Values
 
     public static bool ParseBool(string s, out bool value)
     {
-        switch (s.ToLowerInvariant())
+        // Exactly Click's BoolArg spellings.
+        switch (s)
         {
-            case "true": case "yes": case "1": case "on": case "t": case "y": value = true; return true;
-            case "false": case "no": case "0": case "off": case "f": case "n": value = false; return true;
+            case "true": case "yes": case "1": case "t": case "y": value = true; return true;
+            case "false": case "no": case "0": case "f": case "n": value = false; return true;
             default: value = false; return false;
         }
     }

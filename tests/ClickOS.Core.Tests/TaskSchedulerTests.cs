@@ -98,6 +98,46 @@ public sealed class TaskSchedulerTests
     }
 
     [Fact]
+    public void LateJoiner_StartsAtTheHeadsPass_AndDoesNotMonopolise()
+    {
+        var s = new TaskScheduler();
+        var log = new List<string>();
+        var a = CallbackTask.Busy(s, log, "a");
+        var b = CallbackTask.Busy(s, log, "b");
+        a.Reschedule();
+        Assert.Equal(1000, s.RunBatch(1000));
+        log.Clear();
+        b.Reschedule();
+        Assert.Equal(10, s.RunBatch(10));
+        Assert.Equal(["a", "b", "a", "b", "a", "b", "a", "b", "a", "b"], log);
+    }
+
+    [Fact]
+    public void TaskWokenByALoneRunningTask_JoinsAtTheRunnersPass()
+    {
+        // As in Click, whose running task stays at the heap's head while it runs: a task it
+        // wakes is scheduled relative to the runner's pass, not from zero, so it cannot
+        // monopolise the thread to "catch up" on the runner's history.
+        var s = new TaskScheduler();
+        var log = new List<string>();
+        var b = CallbackTask.Busy(s, log, "b");
+        int runs = 0;
+        var a = CallbackTask.Create(s, t =>
+        {
+            log.Add("a");
+            if (++runs == 1000) b.Reschedule();
+            t.FastReschedule();
+            return true;
+        });
+        a.Reschedule();
+        Assert.Equal(1000, s.RunBatch(1000));
+        log.Clear();
+        Assert.Equal(10, s.RunBatch(10));
+        Assert.Equal(5, log.Count(x => x == "a"));
+        Assert.Equal(5, log.Count(x => x == "b"));
+    }
+
+    [Fact]
     public void Reschedule_FromWithinRunTask_KeepsTheTask()
     {
         var s = new TaskScheduler();

@@ -210,6 +210,15 @@ public sealed class ElementBehaviorTests
     }
 
     [Fact]
+    public void ProxyScriptAnswersAnyHandler()
+    {
+        using var t = TestRouter.Start("p :: Script(TYPE PROXY, return \"$0 $args $write\"); Idle -> Discard;");
+        var h = t.Router!.FindHandler("p.anything", null, out _, t.Errors)!;
+        Assert.Equal("\"anything 1 2 false\"", h.CallRead("1 2", t.Errors));
+        Assert.True(h.CallWrite("x", t.Errors));
+    }
+
+    [Fact]
     public void DriverManagerWaitsForStopRequestsThenStops()
     {
         using var t = Run("""

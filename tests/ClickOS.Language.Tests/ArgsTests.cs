@@ -188,7 +188,7 @@ public class ArgsTests
         Assert.False(Args.ParseUnsigned("-1", out _, out var e1));
         Assert.Equal("expected unsigned integer", e1);
         Assert.False(Args.ParseInt("4294967296", out _, out var e2));
-        Assert.Equal("integer out of range", e2);
+        Assert.Equal("out of range, bound 2147483647", e2);
         Assert.False(Args.ParseByte("256", out _, out _));
         Assert.True(Args.ParseByte("255", out int b, out _));
         Assert.Equal(255, b);

@@ -475,7 +475,7 @@ public class Script : Element, ITaskCallback
             case "$": return Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
             case "0": return _handlerName;
             case "#": return ConfigText.SplitSpace(_args).Count.ToString(CultureInfo.InvariantCulture);
-            case "write": return "false";
+            case "write": return _isWrite ? "true" : "false";
             case "input": return _input;
         }
         if (name.Length > 0 && name[0] is >= '1' and <= '9' && name.All(char.IsAsciiDigit))
@@ -599,7 +599,7 @@ public class Script : Element, ITaskCallback
 
     public override void AddHandlers()
     {
-        SetHandler("run", (p, eh) => RunHandler(p, eh, "run"), (v, eh) => RunHandler(v, eh, "run") != null, HandlerFlags.ReadParam | HandlerFlags.Raw);
+        SetHandler("run", (p, eh) => { _isWrite = false; return RunHandler(p, eh, "run"); }, (v, eh) => { _isWrite = true; return RunHandler(v, eh, "run") != null; }, HandlerFlags.ReadParam | HandlerFlags.Raw);
         AddWriteHandler("step", (v, eh) =>
         {
             string t = v.Trim();
@@ -633,6 +633,18 @@ public class Script : Element, ITaskCallback
             }
         ScriptFunctions.Register(this);
     }
+
+    /// <summary>PROXY scripts answer any handler name by running the script with $0 = that name.</summary>
+    public override Handler? FindLocalHandler(string name)
+    {
+        var h = base.FindLocalHandler(name);
+        if (h != null || Type != ScriptType.Proxy || name.Length == 0) return h;
+        SetHandler(name, (p, eh) => { _isWrite = false; return RunHandler(p, eh, name); },
+            (v, eh) => { _isWrite = true; return RunHandler(v, eh, name) != null; }, HandlerFlags.ReadParam | HandlerFlags.Raw);
+        return base.FindLocalHandler(name);
+    }
+
+    private bool _isWrite;
 
     private string? RunHandler(string args, ErrorHandler errh, string handler)
     {
