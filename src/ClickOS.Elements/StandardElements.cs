@@ -51,5 +51,6 @@ public static class StandardElements
         r.Add("SetTimestamp", () => new SetTimestamp());
         r.Add("Script", () => new Script());
         r.Add("DriverManager", () => new DriverManager());
+        IPRegistration.Register(r);
     }
 }
