@@ -45,7 +45,14 @@ public abstract class ErrorHandler
         return sb.ToString();
     }
 
-    public static ErrorHandler Silent { get; } = new CollectingErrorHandler();
+    /// <summary>Discards everything (counts are kept per instance, so use a fresh one where counts matter).</summary>
+    public static ErrorHandler Silent => new NullErrorHandler();
+}
+
+/// <summary>Discards messages.</summary>
+public sealed class NullErrorHandler : ErrorHandler
+{
+    protected override void Emit(Severity severity, string? landmark, string message) { }
 }
 
 /// <summary>Writes each message to a text writer, one line per message line.</summary>

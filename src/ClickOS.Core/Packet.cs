@@ -23,24 +23,38 @@ public static class AnnoOffsets
     public const int DstIP = 0;
     public const int Paint = 16;
     public const int IcmpParamProb = 17;
-    public const int FixIPSrc = 18;
+    public const int FixIPSrc = 19;
+    public const int VlanTci = 20;
+    public const int Aggregate = 20;
     public const int FwdRate = 20;
+    public const int MiscIP = 20;
     public const int ExtraPackets = 24;
+    public const int SendErr = 26;
     public const int ExtraLength = 28;
-    public const int AggregateAnno = 32;
+    public const int IPReassembler = 28;
+    public const int FirstTimestamp = 32;
+    public const int PacketNumber = 32;
+    public const int SequenceNumber = 36;
 
     public static bool TryParse(string name, out int offset, out int size)
     {
         (offset, size) = name switch
         {
             "DST_IP" => (DstIP, 4),
+            "DST_IP6" => (DstIP, 16),
             "PAINT" => (Paint, 1),
             "ICMP_PARAMPROB" => (IcmpParamProb, 1),
             "FIX_IP_SRC" => (FixIPSrc, 1),
+            "VLAN_TCI" => (VlanTci, 2),
+            "AGGREGATE" => (Aggregate, 4),
             "FWD_RATE" => (FwdRate, 4),
+            "MISC_IP" => (MiscIP, 4),
             "EXTRA_PACKETS" => (ExtraPackets, 4),
+            "SEND_ERR" => (SendErr, 1),
             "EXTRA_LENGTH" => (ExtraLength, 4),
-            "AGGREGATE" => (AggregateAnno, 4),
+            "FIRST_TIMESTAMP" => (FirstTimestamp, 8),
+            "PACKET_NUMBER" => (PacketNumber, 4),
+            "SEQUENCE_NUMBER" => (SequenceNumber, 4),
             _ => (-1, 0),
         };
         return offset >= 0;
@@ -129,8 +143,10 @@ public sealed class Packet
     /// <summary>Click's push(): prepends <paramref name="n"/> bytes (uninitialized), growing headroom if needed.</summary>
     public void Push(int n)
     {
-        if (n > Headroom || Buffer.Refs > 1)
-            Regrow(Math.Max(n - Headroom, 0) + 32, 0);
+        if (n > Headroom)
+            Regrow(n - Headroom + 32, 0);
+        else if (Buffer.Refs > 1)
+            Uniqueify();
         DataStart -= n;
         DataLength += n;
     }
@@ -146,8 +162,10 @@ public sealed class Packet
     /// <summary>Click's put(): appends <paramref name="n"/> bytes (zeroed), growing tailroom if needed.</summary>
     public void Put(int n)
     {
-        if (n > Tailroom || Buffer.Refs > 1)
-            Regrow(0, Math.Max(n - Tailroom, 0) + 32);
+        if (n > Tailroom)
+            Regrow(0, n - Tailroom + 32);
+        else if (Buffer.Refs > 1)
+            Uniqueify();
         Array.Clear(Slab, DataStart + DataLength, n);
         DataLength += n;
     }
@@ -198,6 +216,8 @@ public sealed class Packet
 
     public byte GetAnnoU8(int offset) => Anno[offset];
     public void SetAnnoU8(int offset, byte v) => Anno[offset] = v;
+    public ushort GetAnnoU16(int offset) => BinaryPrimitives.ReadUInt16LittleEndian(((Span<byte>)Anno)[offset..]);
+    public void SetAnnoU16(int offset, ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(((Span<byte>)Anno)[offset..], v);
     public uint GetAnnoU32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(((Span<byte>)Anno)[offset..]);
     public void SetAnnoU32(int offset, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(((Span<byte>)Anno)[offset..], v);
 

@@ -94,7 +94,8 @@ public sealed class TaskScheduler
     {
         // A running task has left the heap; if it was alone there, a task it wakes joins at its
         // pass (as in Click, where the runner holds the head until it finishes), not at zero.
-        t.Pass = (_count > 0 ? _heap[0].Pass : _running?.Pass ?? 0) + t.StrideValue;
+        // Like Click, where the running task is still the head of the list while it runs.
+        t.Pass = (_running?.Pass ?? (_count > 0 ? _heap[0].Pass : 0)) + t.StrideValue;
         Insert(t);
     }
 
@@ -309,12 +310,17 @@ public sealed class TimerSet(RouterClock clock)
         _heap[i] = t; t.HeapIndex = i;
     }
 
-    /// <summary>Fires every timer due at or before now; returns how many fired.</summary>
+    /// <summary>
+    /// Fires the timers due at or before now (a periodic timer that fell behind catches up);
+    /// returns how many fired. Bounded, so a timer that keeps rescheduling itself for "now"
+    /// cannot hold the driver here.
+    /// </summary>
     public int RunDue()
     {
         int fired = 0;
         long now = Clock.NowNs;
-        while (_count > 0 && _heap[0].ExpiryNs <= now)
+        int limit = 4096 + _count;
+        while (_count > 0 && _heap[0].ExpiryNs <= now && fired < limit)
         {
             var t = _heap[0];
             Remove(t);

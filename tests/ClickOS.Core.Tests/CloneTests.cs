@@ -30,9 +30,9 @@ public sealed class CloneTests
         p.PaintAnno = 1;
         var c = p.Clone()!;
         c.PaintAnno = 2;
-        c.SetAnnoU32(AnnoOffsets.AggregateAnno, 9);
+        c.SetAnnoU32(AnnoOffsets.Aggregate, 9);
         Assert.Equal(1, p.PaintAnno);
-        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.AggregateAnno));
+        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.Aggregate));
     }
 
     [Fact]

@@ -10,13 +10,13 @@ public sealed class PacketBatchTests
         for (int i = 0; i < n; i++)
         {
             var p = _pool.Make(4)!;
-            p.SetAnnoU32(AnnoOffsets.AggregateAnno, (uint)(tag + i));
+            p.SetAnnoU32(AnnoOffsets.Aggregate, (uint)(tag + i));
             b.Add(p);
         }
         return b;
     }
 
-    private static uint Tag(Packet p) => p.GetAnnoU32(AnnoOffsets.AggregateAnno);
+    private static uint Tag(Packet p) => p.GetAnnoU32(AnnoOffsets.Aggregate);
 
     [Fact]
     public void Add_AppendsInOrder()

@@ -219,11 +219,12 @@ public sealed class PacketTests
     {
         var p = _pool.Make(10)!;
         p.SetAnnoU32(AnnoOffsets.ExtraPackets, 0xDEADBEEF);
-        p.SetAnnoU32(AnnoOffsets.AggregateAnno, 42);
+        p.SetAnnoU32(AnnoOffsets.Aggregate, 42);
         Assert.Equal(0xDEADBEEFu, p.GetAnnoU32(AnnoOffsets.ExtraPackets));
-        Assert.Equal(42u, p.GetAnnoU32(AnnoOffsets.AggregateAnno));
+        Assert.Equal(42u, p.GetAnnoU32(AnnoOffsets.Aggregate));
         Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.ExtraLength));
-        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.FwdRate));
+        Assert.Equal(42u, p.GetAnnoU32(AnnoOffsets.FwdRate)); // Click overlays these two
+        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.PacketNumber));
         // The last word of the area is addressable.
         p.SetAnnoU32(AnnoOffsets.Size - 4, 5);
         Assert.Equal(5u, p.GetAnnoU32(AnnoOffsets.Size - 4));
@@ -235,7 +236,7 @@ public sealed class PacketTests
         var p = _pool.Make(Bytes.Seq(40))!;
         p.PaintAnno = 3;
         p.DstIPAnno = 0x01020304;
-        p.SetAnnoU32(AnnoOffsets.AggregateAnno, 99);
+        p.SetAnnoU32(AnnoOffsets.Aggregate, 99);
         p.TimestampNs = 12345;
         p.PacketType = PacketType.Broadcast;
         p.SetNetworkHeader(14, 20);
@@ -243,7 +244,7 @@ public sealed class PacketTests
         p.ClearAnnotations();
         Assert.Equal(0, p.PaintAnno);
         Assert.Equal(0u, p.DstIPAnno);
-        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.AggregateAnno));
+        Assert.Equal(0u, p.GetAnnoU32(AnnoOffsets.Aggregate));
         Assert.Equal(0, p.TimestampNs);
         Assert.Equal(PacketType.Host, p.PacketType);
         Assert.False(p.HasNetworkHeader || p.HasTransportHeader || p.HasMacHeader);
@@ -270,7 +271,7 @@ public sealed class PacketTests
     [InlineData("DST_IP", AnnoOffsets.DstIP, 4)]
     [InlineData("PAINT", AnnoOffsets.Paint, 1)]
     [InlineData("FIX_IP_SRC", AnnoOffsets.FixIPSrc, 1)]
-    [InlineData("AGGREGATE", AnnoOffsets.AggregateAnno, 4)]
+    [InlineData("AGGREGATE", AnnoOffsets.Aggregate, 4)]
     public void AnnoOffsets_TryParse_KnownNames(string name, int offset, int size)
     {
         Assert.True(AnnoOffsets.TryParse(name, out int o, out int s));
