@@ -214,6 +214,26 @@ public abstract class Element
         CheckedOutput(cur, run);
     }
 
+    /// <summary>
+    /// For "a/ah" elements in pull mode: keeps packets whose <paramref name="outs"/> entry is 0
+    /// and returns them; others go to push output 1 if it exists, or are dropped.
+    /// </summary>
+    protected PacketBatch? KeepFirstOutput(PacketBatch batch, ReadOnlySpan<int> outs)
+    {
+        var ps = batch.Packets;
+        int keep = 0;
+        for (int i = 0; i < ps.Length; i++)
+        {
+            if (outs[i] == 0) ps[keep++] = ps[i];
+            else if (NOutputs > 1 && outs[i] == 1) OutputOne(1, ps[i]);
+            else ps[i].Kill();
+        }
+        batch.SetCount(keep);
+        if (keep > 0) return batch;
+        Host.Batches.Return(batch);
+        return null;
+    }
+
     public string Declaration => $"{Name} :: {ClassName}";
 
     /// <summary>The element's own name as Click prints it in diagnostics ("name :: Class").</summary>
