@@ -38,6 +38,15 @@ public sealed class ExampleTests
         Assert.True(missing.Count == 0, "elements without a runnable <example>: " + string.Join(", ", missing));
     }
 
+    [Fact]
+    public void EveryRegisteredElementHasAReferencePage()
+    {
+        string docs = Path.Combine(FindRoot(), "docs", "elements");
+        var registry = ClickOS.IO.IOElements.CreateFullRegistry();
+        var missing = registry.ClassNames.Where(c => !File.Exists(Path.Combine(docs, c + ".md"))).ToList();
+        Assert.True(missing.Count == 0, "run tools/gen-element-docs.py; missing pages: " + string.Join(", ", missing));
+    }
+
     [Theory]
     [MemberData(nameof(Examples))]
     public void ExampleRunsToCompletionWithoutLeaks(string element, string config)

@@ -8,5 +8,6 @@ public static partial class IPRegistration
     {
         r.Add("IPEncap", () => new IPEncap());
         r.Add("UDPIPEncap", () => new UDPIPEncap());
+        RoutingRegistration.Register(r);
     }
 }
