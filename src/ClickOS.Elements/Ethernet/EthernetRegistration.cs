@@ -15,5 +15,6 @@ public static partial class IPRegistration
         r.Add("VLANDecap", () => new VLANDecap());
         r.Add("SetVLANAnno", () => new SetVLANAnno());
         r.Add("EnsureEther", () => new EnsureEther());
+        r.Add("ARPResponder", () => new ARPResponder());
     }
 }

@@ -8,6 +8,11 @@ public static partial class IPRegistration
     {
         r.Add("IPEncap", () => new IPEncap());
         r.Add("UDPIPEncap", () => new UDPIPEncap());
+        r.Add("StoreIPAddress", () => new StoreIPAddress());
+        r.Add("GetIPAddress", () => new GetIPAddress());
+        r.Add("SetIPAddress", () => new SetIPAddress());
+        r.Add("IPMirror", () => new IPMirror());
+        r.Add("ICMPPingResponder", () => new ICMPPingResponder());
         RoutingRegistration.Register(r);
     }
 }

@@ -1,0 +1,120 @@
+using System.Net;
+using ClickOS.Tests;
+using PacketDotNet;
+
+namespace ClickOS.Elements.Tests;
+
+/// <summary>Address rewriting elements, checked with PacketDotNet.</summary>
+public sealed class IPAddressElementTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clickos-ipaddr-" + Guid.NewGuid().ToString("N")[..6]);
+
+    public IPAddressElementTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static byte[] Tcp(bool udp)
+    {
+        var eth = new EthernetPacket(PhysicalAddress("020000000001"), PhysicalAddress("020000000002"), EthernetType.IPv4);
+        var ip = new IPv4Packet(IPAddress.Parse("10.0.0.1"), IPAddress.Parse("192.168.1.9"));
+        if (udp)
+        {
+            var u = new UdpPacket(1111, 53) { PayloadData = [1, 2, 3, 4, 5] };
+            ip.PayloadPacket = u;
+            eth.PayloadPacket = ip;
+            u.UpdateUdpChecksum();
+        }
+        else
+        {
+            var t = new TcpPacket(40000, 80) { PayloadData = [9, 8, 7], Synchronize = true, SequenceNumber = 1234 };
+            ip.PayloadPacket = t;
+            eth.PayloadPacket = ip;
+            t.UpdateTcpChecksum();
+        }
+        ip.UpdateIPChecksum();
+        return eth.Bytes;
+    }
+
+    private static System.Net.NetworkInformation.PhysicalAddress PhysicalAddress(string hex) => System.Net.NetworkInformation.PhysicalAddress.Parse(hex);
+
+    private List<byte[]> Through(string elements, params byte[][] frames)
+    {
+        string inp = Path.Combine(_dir, "in.pcap"), outp = Path.Combine(_dir, "out.pcap");
+        TestRouter.WritePcap(inp, frames);
+        using (var t = TestRouter.Start($"FromDump({inp}, STOP true) -> Strip(14) -> MarkIPHeader -> {elements} -> Unstrip(14) -> ToDump({outp});"))
+        {
+            t.Run();
+            t.AssertNoLeaks();
+        }
+        var b = File.ReadAllBytes(outp);
+        var list = new List<byte[]>();
+        for (int pos = 24; pos + 16 <= b.Length;)
+        {
+            int cap = BitConverter.ToInt32(b, pos + 8);
+            list.Add(b.AsSpan(pos + 16, cap).ToArray());
+            pos += 16 + cap;
+        }
+        return list;
+    }
+
+    [Theory]
+    [InlineData(false, "dst")]
+    [InlineData(true, "dst")]
+    [InlineData(false, "src")]
+    [InlineData(true, "src")]
+    public void StoreIPAddressFieldKeepsChecksumsValid(bool udp, string field)
+    {
+        var outp = Through($"StoreIPAddress(172.16.5.6, {field})", Tcp(udp));
+        var eth = (EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, outp[0]);
+        var ip = eth.Extract<IPv4Packet>();
+        Assert.Equal("172.16.5.6", (field == "dst" ? ip.DestinationAddress : ip.SourceAddress).ToString());
+        Assert.True(ip.ValidIPChecksum);
+        if (udp) Assert.True(eth.Extract<UdpPacket>().ValidUdpChecksum);
+        else Assert.True(eth.Extract<TcpPacket>().ValidChecksum);
+    }
+
+    [Fact]
+    public void StoreIPAddressAtOffsetLeavesChecksums()
+    {
+        var outp = Through("SetIPAddress(9.9.9.9) -> StoreIPAddress(16)", Tcp(false));
+        var ip = ((EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, outp[0])).Extract<IPv4Packet>();
+        Assert.Equal("9.9.9.9", ip.DestinationAddress.ToString());
+        Assert.False(ip.ValidIPChecksum);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IPMirrorSwapsAddressesAndPorts(bool udp)
+    {
+        var outp = Through("IPMirror", Tcp(udp));
+        var eth = (EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, outp[0]);
+        var ip = eth.Extract<IPv4Packet>();
+        Assert.Equal("192.168.1.9", ip.SourceAddress.ToString());
+        Assert.Equal("10.0.0.1", ip.DestinationAddress.ToString());
+        Assert.True(ip.ValidIPChecksum);
+        if (udp)
+        {
+            var u = eth.Extract<UdpPacket>();
+            Assert.Equal(53, u.SourcePort);
+            Assert.Equal(1111, u.DestinationPort);
+            Assert.True(u.ValidUdpChecksum);
+        }
+        else
+        {
+            var tcp = eth.Extract<TcpPacket>();
+            Assert.Equal(80, tcp.SourcePort);
+            Assert.True(tcp.ValidChecksum);
+        }
+    }
+
+    [Fact]
+    public void GetIPAddressFillsTheAnnotationUsedByRouting()
+    {
+        string inp = Path.Combine(_dir, "in.pcap");
+        TestRouter.WritePcap(inp, [Tcp(false)]);
+        using var t = TestRouter.Start($"FromDump({inp}, STOP true) -> Strip(14) -> GetIPAddress(16) -> rt :: LinearIPLookup(192.168.1.0/24 0, 0.0.0.0/0 1); rt[0] -> a :: Counter -> Discard; rt[1] -> b :: Counter -> Discard;");
+        t.Run();
+        Assert.Equal(1, t.ReadLong("a.count"));
+        Assert.Equal(0, t.ReadLong("b.count"));
+    }
+}
