@@ -229,7 +229,7 @@ public sealed class Packet
         NetworkOffset = TransportOffset = MacOffset = -1;
     }
 
-    internal void CopyAnnotationsFrom(Packet p)
+    public void CopyAnnotationsFrom(Packet p)
     {
         Anno = p.Anno;
         TimestampNs = p.TimestampNs;

@@ -207,7 +207,7 @@ public sealed class IPHeaderTests
         var longLen = (byte[])good.Clone(); BinaryPrimitives.WriteUInt16BigEndian(longLen.AsSpan(2), 500); FixIPChecksum(longLen);
         var lenBelowHl = (byte[])good.Clone(); BinaryPrimitives.WriteUInt16BigEndian(lenBelowHl.AsSpan(2), 19); FixIPChecksum(lenBelowHl);
         var badSum = (byte[])good.Clone(); badSum[10] ^= 0x55;
-        var hlBeyond = (byte[])good.Clone(); hlBeyond[0] = 0x4F; FixIPChecksum(hlBeyond);
+        var hlBeyond = (byte[])good.Clone(); hlBeyond[0] = 0x4F;
         byte[][] input = [good, tiny, v6, good, shortHl, longLen, lenBelowHl, badSum, hlBeyond, good];
         using var r = new PcapRun(input, $"{Src} -> c :: CheckIPHeader(DETAILS true) -> Paint(1) -> m :: Null -> {Sink0}; c[1] -> Paint(2) -> m;");
         var all = r.Out(0);
@@ -540,8 +540,8 @@ public sealed class IPHeaderTests
     public void SetIPDSCPAndECNKeepTheChecksumValid()
     {
         var a = RawIp("10.0.0.1", "10.0.0.2", 17, new byte[8], tos: 0xFF);
-        using var r = new PcapRun([a], $"{Src} -> CheckIPHeader -> d :: SetIPDSCP(46) -> {Sink0}; " +
-            $"FromDump(in.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> e :: SetIPECN(ECT(0)) -> {Sink1};");
+        using var r = new PcapRun([a], $"{Src} -> CheckIPHeader -> t :: Tee; t[0] -> d :: SetIPDSCP(46) -> {Sink0}; " +
+            $"t[1] -> e :: SetIPECN(ECT(0)) -> {Sink1};");
         var d = ParseIp(r.Out(0)[0]);
         Assert.Equal((46 << 2) | 3, d.TypeOfService);
         Assert.True(d.ValidIPChecksum);
@@ -587,7 +587,7 @@ public sealed class IPHeaderTests
         Assert.Equal(udp, r.Out(0, strip: 0)[0]);
         Assert.Equal(udp, r.Out(0, strip: 0)[0]);   // Ethernet header gone
         Assert.Equal(udp, r.Out(1, strip: 0)[0]);   // data start moved back to the IP header
-        Assert.Equal("back: 10.0.0.2.1234 > 10.0.0.9.53: udp 12\n", r.Err);
+        Assert.Equal("back: 10.0.0.2.1234 > 10.0.0.9.53: udp 20\n", r.Err);
         Assert.Equal("0", r.T.Read("c.drops"));
     }
 

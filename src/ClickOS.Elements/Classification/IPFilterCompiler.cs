@@ -210,6 +210,7 @@ public static class IPFilterCompiler
     internal static readonly FieldDef FieldTos = new("ip tos", Unknown, 8, 8);
     internal static readonly FieldDef FieldDscp = new("ip dscp", Unknown, 8, 6);
     internal static readonly FieldDef FieldEcn = new("ip ecn", Unknown, 14, 2);
+    internal static readonly FieldDef FieldTosEcn = new("ip tos", Unknown, 14, 2);
     internal static readonly FieldDef FieldLen = new("ip len", Unknown, 16, 16);
     internal static readonly FieldDef FieldId = new("ip id", Unknown, 32, 16);
     internal static readonly FieldDef FieldTtl = new("ip ttl", Unknown, 64, 8);
@@ -924,9 +925,9 @@ public static class IPFilterCompiler
                 ok = ParseInt(s[..colon], out fieldPos) && ParseInt(s[(colon + 1)..], out len);
             else if (colon < 0 && comma >= 0 && comma < s.Length - 1)
             {
-                ok = ParseInt(s[..comma], out fieldPos) && ParseInt(s[(comma + 1)..], out int pos2);
+                int pos2 = 0;
+                ok = ParseInt(s[..comma], out fieldPos) && ParseInt(s[(comma + 1)..], out pos2);
                 len = ok ? pos2 - fieldPos + 1 : 1;
-                if (!ok) fieldPos = 0;
             }
             else
                 ok = ParseInt(s, out fieldPos);
@@ -1028,11 +1029,8 @@ public static class IPFilterCompiler
         {
             addr = mask = 0;
             int slash = w.IndexOf('/');
-            if (slash < 0)
-            {
-                if (ParseIPAddress(w, out addr)) { mask = 0xFFFFFFFF; return true; }
-            }
-            else if (ParseIPv4Partial(w[..slash], out addr))
+            // Like Click's IPPrefixArg, a bare address is not a prefix.
+            if (slash > 0 && ParseIPv4Partial(w[..slash], out addr))
             {
                 string m = w[(slash + 1)..];
                 if (m.Length is > 0 and <= 2 && m.All(char.IsAsciiDigit))
@@ -1208,7 +1206,7 @@ public static class IPFilterCompiler
                         return TypeError(p, "bad mask");
                     if (!SetMask(p, 0x3, maskKind != '\0' ? maskU : 0)) return false;
                     p.Type = PKind.Field;
-                    p.Field = FieldEcn;
+                    p.Field = FieldTosEcn;
                     break;
 
                 case PKind.IPCe:
@@ -1217,7 +1215,7 @@ public static class IPFilterCompiler
                     p.Mask = 3;
                     p.U = 3;
                     p.Type = PKind.Field;
-                    p.Field = FieldEcn;
+                    p.Field = FieldTosEcn;
                     break;
 
                 case PKind.IPFrag:

@@ -13,6 +13,8 @@ public static partial class IPRegistration
         r.Add("SetIPAddress", () => new SetIPAddress());
         r.Add("IPMirror", () => new IPMirror());
         r.Add("ICMPPingResponder", () => new ICMPPingResponder());
+        r.Add("ICMPError", () => new ICMPError());
+        r.Add("IPFragmenter", () => new IPFragmenter());
         RoutingRegistration.Register(r);
     }
 }

@@ -3,7 +3,7 @@ using ClickOS.Language;
 
 namespace ClickOS.Elements;
 
-/// <summary>Pad([LENGTH, ZERO]): extends packets shorter than LENGTH (default 60) with zero bytes.</summary>
+/// <summary>Pad([LENGTH, ZERO]): extends packets shorter than LENGTH (default 60) with zero bytes, clearing the extra-length annotation of packets it pads.</summary>
 /// <example>InfiniteSource(LENGTH 20, LIMIT 1, STOP true) -> Pad(60) -> Discard;</example>
 public sealed class Pad : SimpleElement
 {
@@ -22,6 +22,12 @@ public sealed class Pad : SimpleElement
     protected override void Process(PacketBatch batch)
     {
         foreach (var p in batch.Packets)
-            if (p.Length < _n) p.Put(_n - p.Length);
+        {
+            if (p.Length >= _n) continue;
+            int add = _n - p.Length;
+            p.Put(add);
+            // A padded packet's length is real again: Click clears the extra-length annotation.
+            p.SetAnnoU32(AnnoOffsets.ExtraLength, 0);
+        }
     }
 }

@@ -428,5 +428,10 @@ internal sealed class ByteSink
         Append((byte)(v >> 24)); Append((byte)(v >> 16)); Append((byte)(v >> 8)); Append((byte)v);
     }
 
+    public void SetBE32(int pos, uint v)
+    {
+        _buf[pos] = (byte)(v >> 24); _buf[pos + 1] = (byte)(v >> 16); _buf[pos + 2] = (byte)(v >> 8); _buf[pos + 3] = (byte)v;
+    }
+
     public void WriteTo(Stream s) => s.Write(_buf, 0, Length);
 }
