@@ -113,6 +113,7 @@ public static class RunCommand
         var options = new RouterOptions
         {
             SimulatedTime = o.SimTime,
+            SimulatedStart = o.SimStart,
             StandardOutput = stdout,
             ErrorOutput = stderr,
         };

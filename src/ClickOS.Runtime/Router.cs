@@ -7,6 +7,8 @@ namespace ClickOS.Runtime;
 public sealed class RouterOptions
 {
     public bool SimulatedTime { get; init; }
+    /// <summary>Where simulated time starts (Click's default: 1,000,000,000 s after the epoch).</summary>
+    public double SimulatedStart { get; init; } = 1_000_000_000;
     public TextWriter? StandardOutput { get; init; }
     public TextWriter? ErrorOutput { get; init; }
     public int InitialPackets { get; init; } = 256;
@@ -39,7 +41,7 @@ public sealed class Router : ElementHost
 
     private Router(RouterOptions options, ElementRegistry registry, FlatConfig flat)
     {
-        _clock = new RouterClock(options.SimulatedTime);
+        _clock = new RouterClock(options.SimulatedTime, (long)(options.SimulatedStart * 1e9));
         _timers = new TimerSet(_clock);
         _pool = new PacketPool(options.InitialPackets);
         _stdout = options.StandardOutput ?? Console.Out;

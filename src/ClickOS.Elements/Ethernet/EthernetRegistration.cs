@@ -16,5 +16,6 @@ public static partial class IPRegistration
         r.Add("SetVLANAnno", () => new SetVLANAnno());
         r.Add("EnsureEther", () => new EnsureEther());
         r.Add("ARPResponder", () => new ARPResponder());
+        r.Add("ARPQuerier", () => new ARPQuerier());
     }
 }

@@ -13,7 +13,7 @@ namespace ClickOS.Elements;
 /// failed: REASON". DETAILS (bool) keeps per-reason counts.
 /// Handlers: drops, drop_details (with DETAILS).
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45 00 00 1c 00 00 00 00 40 01 66 dc 0a 00 00 01 0a 00 00 02 08 00 f7 ff 00 00 00 00&gt;, LIMIT 2, STOP true) -> CheckIPHeader -> i :: CheckICMPHeader(DETAILS true) -> Discard; i[1] -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45 00 00 1c 00 00 00 00 40 01 66 df 0a 00 00 01 0a 00 00 02 08 00 f7 ff 00 00 00 00&gt;, LIMIT 2, STOP true) -> CheckIPHeader -> i :: CheckICMPHeader(DETAILS true) -> Discard; i[1] -> Discard;</example>
 public sealed class CheckICMPHeader : HeaderCheckElement
 {
     private static readonly string[] ReasonTexts = ["not ICMP", "bad packet length", "bad ICMP checksum"];

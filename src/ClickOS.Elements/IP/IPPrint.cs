@@ -74,8 +74,7 @@ public sealed class IPPrint : SimpleElement
         _label = label;
         _contents = payloadV > 0 ? payloadV : contentsV;
         _payload = payloadV > 0;
-        _bytes = nbytes.Present ? nbytes.Value : maxlength.Value;
-        if (maxlength.Present) _bytes = maxlength.Value;
+        _bytes = nbytes.Present ? nbytes.Value : maxlength.Value; // NBYTES (deprecated) is read last, as in Click
         _printId = id;
         _printTimestamp = timestamp;
         _printPaint = paint;

@@ -35,7 +35,7 @@ public sealed class SetIPChecksum : SimpleElement
     {
         int nh = p.HasNetworkHeader ? p.NetworkHeaderOffset : 0;
         var ip = IPHeaderAccess.From(p, nh);
-        if (ip.Length < IPHeaderAccess.IPHeaderMin || p.Length - nh < IPHeaderAccess.IPHeaderMin) return false;
+        if (ip.Length < IPHeaderAccess.IPHeaderMin) return false;
         int hlen = (ip[0] & 0xF) << 2;
         if (hlen < IPHeaderAccess.IPHeaderMin || hlen > ip.Length) return false;
         var w = IPHeaderAccess.WritableFrom(p, nh)[..hlen];
