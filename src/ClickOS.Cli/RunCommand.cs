@@ -166,6 +166,7 @@ public static class RunCommand
                 $"{Ms(u)}u {Ms(s)}s {wcs / 6000}:{(wcs / 100) % 60:00}.{wcs % 100:00}\n"));
         }
 
+        using var names = NameDatabase.Enter(router.Names);
         if (PrintHandlers(router, o.Handlers, stdout, stderr)) exit = 1;
         if (o.ExitHandler != null) exit = ExitValue(router, o.ExitHandler, stderr);
         router.Cleanup();

@@ -9,6 +9,8 @@ public static class IOElements
     {
         r.Add("FromDump", () => new FromDump());
         r.Add("ToDump", () => new ToDump());
+        r.Add("FromIPSummaryDump", () => new FromIPSummaryDump());
+        r.Add("ToIPSummaryDump", () => new ToIPSummaryDump());
     }
 
     /// <summary>A registry with every element this build knows.</summary>

@@ -119,7 +119,7 @@ public static class Values
     {
         addr = 0;
         var parts = s.Split('.');
-        if (parts.Length != 4) return false;
+        if (parts.Length != 4) return NameDatabase.TryIP(s, out addr);
         foreach (var p in parts)
         {
             if (p.Length == 0 || p.Length > 3 || !p.All(char.IsAsciiDigit)) return false;
@@ -137,6 +137,7 @@ public static class Values
         int slash = s.IndexOf('/');
         if (slash < 0)
         {
+            if (s.Split('.').Length != 4 && NameDatabase.TryPrefix(s, out addr, out mask)) return true;
             if (!allowBare || !ParseIPv4(s, out addr)) return false;
             mask = 0xFFFFFFFF;
             return true;
@@ -167,7 +168,7 @@ public static class Values
     {
         mac = new byte[6];
         var parts = s.Split(s.Contains('-') ? '-' : ':');
-        if (parts.Length != 6) return false;
+        if (parts.Length != 6) return NameDatabase.TryEther(s, out mac);
         for (int i = 0; i < 6; i++)
         {
             if (parts[i].Length is 0 or > 2 || !byte.TryParse(parts[i], NumberStyles.AllowHexSpecifier, Inv, out mac[i])) return false;

@@ -17,6 +17,7 @@ public static class Driver
         var timers = router.Timers;
         var clock = router.Clock;
         using var reg = cancel.Register(router.StopNow);
+        using var names = ClickOS.Language.NameDatabase.Enter(router.Names);
         while (true)
         {
             if (router.StopRequested && !router.CheckDriver()) break;

@@ -66,6 +66,8 @@ public sealed class Router : ElementHost
     public override TextWriter StandardOutput => _stdout;
     public override ErrorHandler RuntimeErrors => _runtimeErrors;
     public IReadOnlyList<Handler> GlobalHandlers => _globalHandlers;
+    /// <summary>AddressInfo names, current on the router's thread while it configures and runs.</summary>
+    public NameDatabase Names { get; } = new();
 
     /// <summary>
     /// Set by a DriverManager: called when the run count drops to zero. Returns after one
@@ -340,6 +342,7 @@ public sealed class Router : ElementHost
     public bool Initialize(ErrorHandler errh)
     {
         if (_initialized) return true;
+        using var names = NameDatabase.Enter(Names);
         int before = errh.ErrorCount;
         var order = _elements.OrderBy(e => e.ConfigurePhaseValue).ThenBy(e => e.Index).ToList();
         foreach (var e in order)

@@ -43,7 +43,10 @@ public sealed class ARPQuerier : Element
     {
         var a = new Args(conf, errh);
         var ip = a.ReadMP("IP", Args.IPPrefix);
-        var eth = a.ReadMP("ETH", Args.EtherAddress);
+        // The one-argument form names an AddressInfo entry holding both addresses.
+        bool named = conf.Count >= 1 && (conf.Count == 1 || ConfigText.ShiftWord(conf[1]).First is var w && w.Length > 0 && char.IsAsciiLetterUpper(w[0]))
+            && NameDatabase.TryEther(conf[0].Trim(), out _);
+        var eth = named ? a.ReadP("ETH", Args.EtherAddress, NameDatabase.TryEther(conf[0].Trim(), out var e0) ? e0 : new byte[6]) : a.ReadMP("ETH", Args.EtherAddress);
         var cap = a.Read("CAPACITY", Args.Unsigned, 2048);
         var ecap = a.Read("ENTRY_PACKET_CAPACITY", Args.Unsigned, 0);
         a.Read("ENTRY_CAPACITY", Args.Unsigned, 0);

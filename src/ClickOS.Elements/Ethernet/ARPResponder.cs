@@ -33,6 +33,13 @@ public sealed class ARPResponder : Element
         byte[]? eth = null;
         foreach (var w in words)
         {
+            // An AddressInfo name stands for its IP address (and its Ethernet address).
+            if (NameDatabase.TryIP(w, out uint nip))
+            {
+                prefixes.Add((nip, 0xFFFFFFFF));
+                if (NameDatabase.TryEther(w, out var neth)) eth ??= neth;
+                continue;
+            }
             if (Values.ParseEther(w, out var e)) { if (eth != null) return errh.Error($"argument '{arg}' has more than one Ethernet address"); eth = e; }
             else if (Values.ParseIPPrefix(w, out uint a, out uint m)) prefixes.Add((a & m, m));
             else return errh.Error($"argument '{arg}' should be 'IP/MASK ETHADDR'");

@@ -15,6 +15,10 @@ public static partial class IPRegistration
         r.Add("ICMPPingResponder", () => new ICMPPingResponder());
         r.Add("ICMPError", () => new ICMPError());
         r.Add("IPFragmenter", () => new IPFragmenter());
+        r.Add("DropBroadcasts", () => new DropBroadcasts());
+        r.Add("FixIPSrc", () => new FixIPSrc());
+        r.Add("IPGWOptions", () => new IPGWOptions());
+        r.Add("AddressInfo", () => new AddressInfo());
         RoutingRegistration.Register(r);
     }
 }

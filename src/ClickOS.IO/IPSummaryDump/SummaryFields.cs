@@ -3,6 +3,8 @@ namespace ClickOS.IO;
 /// <summary>Every field an IP summary dump can carry.</summary>
 internal enum SumField
 {
+    /// <summary>An unknown field in "!data": skipped.</summary>
+    None,
     // annotations
     Timestamp, NTimestamp, TsSec, TsUsec, TsUsec1, FirstTimestamp, FirstNTimestamp, Count, Link, Direction,
     Aggregate, WireLen,

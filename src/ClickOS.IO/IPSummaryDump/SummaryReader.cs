@@ -195,7 +195,7 @@ internal sealed class SummaryReader
             }
             foreach (int i in _order)
             {
-                if (starts[i] < 0) continue;
+                if (starts[i] < 0 || _fields[i].Id == SumField.None) continue;
                 Clear();
                 ReadBinaryValue(_fields[i], record, starts[i]);
                 Inject(_fields[i]);
@@ -217,7 +217,7 @@ internal sealed class SummaryReader
             foreach (int i in _order)
             {
                 string a = args[i];
-                if (a.Length == 0 || a == "-") continue;
+                if (a.Length == 0 || a == "-" || _fields[i].Id == SumField.None) continue;
                 Clear();
                 if (ParseText(_fields[i], a))
                 {

@@ -145,7 +145,7 @@ internal sealed class SummaryWriter(IReadOnlyList<SummaryFieldDef> fields, bool 
             _tcph = false;
         }
 
-        if (!_iph || !_udph || (uint)(NetLen - _tailpad) <= (uint)(IPHl << 2) || IPProto != ProtoUdp || !FirstFrag)
+        if (!_iph || !_udph || (uint)NetLen <= (uint)(IPHl << 2) || IPProto != ProtoUdp || !FirstFrag)
             _udph = false;
 
         if (!_iph || !_icmph || (uint)NetLen <= (uint)(IPHl << 2) || IPProto != ProtoIcmp || !FirstFrag)
