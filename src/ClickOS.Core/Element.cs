@@ -26,6 +26,15 @@ public abstract class ElementHost
     public abstract NotifierSignal UpstreamEmptySignal(Element e, int port, Task? listener);
     public abstract NotifierSignal DownstreamFullSignal(Element e, int port, Task? listener);
     public abstract IReadOnlyList<Element> Elements { get; }
+    private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
+
+    /// <summary>State shared by all elements of a router under one key (e.g. ICMPError's IP ID counter).</summary>
+    public T Shared<T>(string key) where T : class, new()
+    {
+        if (!_shared.TryGetValue(key, out var v)) _shared[key] = v = new T();
+        return (T)v;
+    }
+
     /// <summary>ScheduleInfo parameters by element name (1.0 = default share).</summary>
     public Dictionary<string, double> ScheduleParams { get; } = new(StringComparer.Ordinal);
 }

@@ -10,7 +10,7 @@ namespace ClickOS.Elements;
 /// bytes in all, and the destination annotation set. TYPE and CODE are numbers or Click's names
 /// (unreachable/needfrag, timeexceeded/transit, parameterproblem, redirect...). Keywords:
 /// MTU/PMTU (for needfrag), SET_FIX_ANNO (bool, true). No error is sent about an ICMP error,
-/// a later fragment, or a broadcast, multicast or zero source; such packets are dropped (or
+/// a later fragment, a packet from SRC itself, or a broadcast, multicast or zero source; such packets are dropped (or
 /// go to output 1 if it exists). Parameter problems point at the ICMP_PARAMPROB annotation;
 /// redirects name the gateway in the destination annotation.
 /// </summary>
@@ -20,7 +20,10 @@ public sealed class ICMPError : Element
     private uint _src;
     private int _type, _code, _mtu;
     private bool _setFix = true;
-    private ushort _id;
+    private IdCounter _ids = null!;
+
+    /// <summary>All ICMPErrors of a router number their packets from one counter, as in Click.</summary>
+    private sealed class IdCounter { public ushort Next; }
 
     public override string PortCount => "1/1-2";
     public override string Processing => "a/ah";
@@ -47,6 +50,12 @@ public sealed class ICMPError : Element
         return true;
     }
 
+    public override bool Initialize(ErrorHandler errh)
+    {
+        _ids = Host.Shared<IdCounter>("ICMPError.ip_id");
+        return true;
+    }
+
     private static bool BadSource(uint a) => a == 0 || a == 0xFFFFFFFF || (a >> 28) == 14 || (a >> 24) == 127;
 
     private int Make(Packet p)
@@ -59,6 +68,8 @@ public sealed class ICMPError : Element
         uint origSrc = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]);
         uint origDst = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]);
         if (BadSource(origSrc) || (origDst >> 28) == 14 || origDst == 0xFFFFFFFF) return 1;
+        // Never send an error to ourselves (e.g. about our own ping replies).
+        if (origSrc == _src) return 1;
         if ((BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 6)..]) & 0x1FFF) != 0) return 1;
         if (d[ip + 9] == 1 && p.Length >= ip + hl + 1 && ICMPNames.IsError(d[ip + hl])) return 1;
         if (p.PacketType is PacketType.Broadcast or PacketType.Multicast) return 1;
@@ -74,7 +85,7 @@ public sealed class ICMPError : Element
         w[0] = 0x45;
         w[1] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(w[2..], (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(w[4..], ++_id);
+        BinaryPrimitives.WriteUInt16BigEndian(w[4..], ++_ids.Next);
         BinaryPrimitives.WriteUInt16BigEndian(w[6..], 0);
         w[8] = 200;
         w[9] = 1;
