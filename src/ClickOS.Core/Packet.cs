@@ -134,8 +134,9 @@ public sealed class Packet
         var old = Buffer;
         var oldSlab = Slab;
         int oldStart = BufStart, cap = BufEnd - BufStart;
+        int used = DataStart + DataLength - oldStart; // headroom (which may hold stripped headers) and data
         Pool.AttachBuffer(this, cap);
-        Array.Copy(oldSlab, oldStart, Slab, BufStart, cap);
+        Array.Copy(oldSlab, oldStart, Slab, BufStart, used);
         DataStart = BufStart + (DataStart - oldStart);
         Pool.ReleaseBuffer(old);
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Numerics;
 using System.Text;
 using ClickOS.Core;
 using ClickOS.Tests;
@@ -206,8 +207,9 @@ public sealed class IPClassifierTests
         Yes("dst 10/8", p);                         // abbreviated prefix
         Yes("src net 192.168.5.0/255.255.255.0", p);
         Yes("dst net != 192.168.0.0/16", p); No("src net != 192.168.0.0/16", p);
-        Yes("src host 192.168.0.0 & 255.255.0.0", p);
-        Yes("src host 192.168.0.0 & 0xFFFF0000", p);
+        Yes("src host & 255.255.0.0 192.168.0.0", p);       // 'DIRECTIVE & MASK [[OP] VALUE]'
+        Yes("src host & 0xFFFF0000 == 192.168.0.0", p);
+        No("src host & 255.255.0.0 != 192.168.0.0", p);
     }
 
     [Fact]
@@ -252,16 +254,16 @@ public sealed class IPClassifierTests
     {
         var web = Tcp(sport: 40000, dport: 80);
         var dns = Udp(sport: 53, dport: 1000);
-        Yes("port www", web); Yes("port 80", web); Yes("tcp port http", web);
+        Yes("port www", web); Yes("port 80", web); Yes("tcp port www", web);
         Yes("dst port www", web); No("src port www", web);
         Yes("www", web);                            // bare port name
         Yes("src port domain", dns); Yes("udp src port dns", dns); No("tcp port dns", dns);
         Yes("port 53", dns); No("port 53", Icmp(8));
-        Yes("dst port > 1023", dns); No("dst port > 1023", web);
+        Yes("dst port > 999", dns); No("dst port > 1000", dns); No("dst port > 1023", web);
         Yes("dst port >= 80", web); No("dst port > 80", web);
         Yes("dst port < 81", web); Yes("dst port <= 80", web); No("dst port < 80", web);
         Yes("src port > 30000", web);
-        Yes("port > 1023", dns);                    // src or dst
+        Yes("port > 1023", web); No("port > 1023", dns);   // src or dst
         No("port < 1023", web);                     // "port < N": both ports (Click's negated relation)
         Yes("port < 50000", web);
         Yes("src port & 0xff00 == 0x9c00", web);    // 40000 = 0x9c40
@@ -398,7 +400,7 @@ public sealed class IPClassifierTests
         Yes("not (udp and port 53)", t); No("not (udp and port 53)", u);
         Yes("tcp && !(port 80 || port 443)", t);
         Yes("true and tcp", t); No("false or udp", t);
-        Yes("tcp not udp", t);                      // juxtaposition is 'and'
+        Yes("tcp port 22 not udp", t);              // juxtaposition is 'and'
     }
 
     [Fact]
@@ -449,7 +451,7 @@ public sealed class IPClassifierTests
     [InlineData("allow ip ttl & 0x100 == 1", "pattern 0: 'ip ttl': mask out of range, bound 0xFF")]
     [InlineData("allow ip ttl & 0 == 1", "pattern 0: zero mask ignored")]
     [InlineData("allow tcp opt != syn", "pattern 0: 'tcp opt': operator or mask not supported")]
-    [InlineData("allow udp opt syn", "pattern 0: 'udp opt syn' is meaningless")]
+    [InlineData("allow udp opt syn", "pattern 0: 'tcp opt udp syn' is meaningless; try 'tcp opt udp syn'")]
     [InlineData("allow src host > 1.2.3.4", "pattern 0: 'src ip host': operator not supported")]
     [InlineData("allow ip[2:3] == 1", "pattern 0: field [2:3] does not fit in a single word")]
     [InlineData("allow ip[0:5] == 1", "pattern 0: LEN in '[POS:LEN]' out of range, should be between 1 and 4")]
@@ -506,10 +508,11 @@ public sealed class IPClassifierTests
     public void IPClassifierElementRoutesPacketsAndReportsProgram()
     {
         string cfg = $"""
-            a :: InfiniteSource(DATA {Hex(Tcp(syn: true))}, LIMIT 3, STOP false) -> c :: IPClassifier(tcp syn, udp, -);
-            b :: InfiniteSource(DATA {Hex(Udp())}, LIMIT 2, STOP false) -> c;
-            d :: InfiniteSource(DATA {Hex(Icmp(8))}, LIMIT 1, STOP true) -> c;
+            a :: InfiniteSource(DATA {Hex(Tcp(syn: true))}, LIMIT 3, STOP false) -> all :: Counter -> c :: IPClassifier(tcp syn, udp, -);
+            b :: InfiniteSource(DATA {Hex(Udp())}, LIMIT 2, STOP false) -> all;
+            d :: InfiniteSource(DATA {Hex(Icmp(8))}, LIMIT 1, STOP false) -> all;
             c[0] -> c0 :: Counter -> Discard; c[1] -> c1 :: Counter -> Discard; c[2] -> c2 :: Counter -> Discard;
+            DriverManager(label l, wait 1ms, goto l $(lt $(all.count) 6), stop);
             """;
         using var t = TestRouter.Start(cfg);
         t.Run();
@@ -759,24 +762,34 @@ public sealed class IPClassifierTests
     /// <summary>Whether the relation is one Click implements as a negated test ("!=", "&lt;", "&gt;=").</summary>
     private static bool NegatedForm(Rel r) => r is Rel.Ne or Rel.Lt or Rel.Le;
 
+    /// <summary>What Click's parser remembers of the previous primitive (its _prev_prim).</summary>
+    private sealed class RenderState
+    {
+        public Atom? Prev;
+        public int PrevSD = -1;        // -1: none; 0 src, 1 dst, 2 src or dst, 3 src and dst
+        public bool PrevEther;
+
+        public void Reset() { Prev = null; PrevSD = -1; PrevEther = false; }
+    }
+
     private abstract class Atom
     {
-        /// <summary>The full text, with qualifiers.</summary>
-        public abstract string Full(Random rng);
-        /// <summary>A shorter text relying on Click's carried-over qualifiers from <paramref name="prev"/>, if possible.</summary>
-        public virtual string? Short(Atom? prev, Random rng) => null;
+        /// <summary>The full text, with qualifiers (or self-describing data).</summary>
+        public abstract string Full(RenderState s, Random rng);
+        /// <summary>A shorter text relying on Click's carried-over qualifiers, if possible.</summary>
+        public virtual string? Short(RenderState s, Random rng) => null;
+        /// <summary>The src/dst the parsed primitive ends up with (what a following bare address inherits).</summary>
+        public virtual int SDAfter(RenderState s) => -1;
+        /// <summary>Whether the text ends with a data word (so a juxtaposed primitive cannot merge into it).</summary>
+        public virtual bool EndsWithData => true;
         public abstract bool Eval(RefPacket p);
     }
 
     private sealed class HostAtom(int sd, uint addr, uint mask, bool ne, int style) : Atom
     {
-        // sd: 0 src, 1 dst, 2 src or dst, 3 src and dst
-        public int SD => sd;
+        // sd: 0 src, 1 dst, 2 src or dst, 3 src and dst; style (nets): 0 A/len, 1 A mask M, 2 A/M, 3 host & M A
         public bool IsNet => mask != 0xFFFFFFFF;
-        private string SDText(Random rng) => sd switch
-        {
-            0 => "src ", 1 => rng.Next(2) == 0 ? "dst " : "dest ", 2 => rng.Next(2) == 0 ? "" : "src or dst ", _ => "src and dst ",
-        };
+        private string Op => ne ? "!= " : "";
         private string Data()
         {
             string a = IPText(addr);
@@ -788,39 +801,35 @@ public sealed class IPClassifierTests
                 _ => $"{a}/{IPText(mask)}",
             };
         }
-        public override string Full(Random rng)
+        public override string Full(RenderState s, Random rng)
         {
-            string kw = IsNet ? "net " : (rng.Next(3) == 0 && sd != 2 ? "" : "host ");
-            if (kw.Length == 0 && sd == 3) kw = "host ";
-            if (IsNet && style == 3) kw = "host ";  // 'host A & MASK'
-            string data = IsNet && style == 3 ? $"{IPText(addr)} & {IPText(mask)}" : Data();
-            string q = SDText(rng);
-            if (kw.Length == 0 && q.Length == 0) kw = "host ";
-            if (IsNet && style == 3) return $"{q}{kw}{data}{(ne ? " " : "")}".Replace(" & ", ne ? " & " : " & ", StringComparison.Ordinal).Trim() is var s && ne ? $"{q}{kw}{IPText(addr)} & {IPText(mask)} != {IPText(addr)}" : $"{q}{kw}{data}";
-            return $"{q}{kw}{(ne ? "!= " : "")}{data}";
+            string q = sd switch
+            {
+                0 => "src ", 1 => rng.Next(2) == 0 ? "dst " : "dest ", 2 => rng.Next(2) == 0 ? "" : "src or dst ", _ => "src and dst ",
+            };
+            if (IsNet && style == 3) return $"{q}host & {IPText(mask)} {Op}{IPText(addr)}";
+            string kw = IsNet ? "net " : "host ";
+            if (q.Length > 0 && rng.Next(3) == 0) kw = "";     // "src 1.2.3.4", "dst 10.0.0.0/8"
+            return $"{q}{kw}{Op}{Data()}";
         }
-        public override string? Short(Atom? prev, Random rng)
-        {
-            if (style == 3) return null;
-            int prevSd = prev switch { HostAtom h => h.SD, PortAtom pa => pa.SD, _ => 2 };
-            return prevSd == sd ? $"{(ne ? "!= " : "")}{Data()}" : null;
-        }
+        public override string? Short(RenderState s, Random rng) =>
+            style != 3 && !s.PrevEther && (s.PrevSD < 0 ? 2 : s.PrevSD) == sd ? Op + Data() : null;
+        public override int SDAfter(RenderState s) => sd;
         public override bool Eval(RefPacket p)
         {
-            bool s = (p.Src & mask) == (addr & mask), d = (p.Dst & mask) == (addr & mask);
-            bool r = sd switch { 0 => s, 1 => d, 2 => s || d, _ => s && d };
+            bool sm = (p.Src & mask) == (addr & mask), dm = (p.Dst & mask) == (addr & mask);
+            bool r = sd switch { 0 => sm, 1 => dm, 2 => sm || dm, _ => sm && dm };
             return ne ? !r : r;
         }
     }
 
     private sealed class ProtoAtom(int proto, Rel rel, int style) : Atom
     {
-        public override string Full(Random rng)
-        {
-            if (rel == Rel.Eq && style == 0 && ProtoName(proto) is { } n) return rng.Next(2) == 0 ? n : "ip proto " + n;
-            return $"ip proto {RelText(rel, rng)}{proto}";
-        }
-        public override string? Short(Atom? prev, Random rng) => prev is ProtoAtom ? $"{RelText(rel, rng)}{proto}" : null;
+        private bool Named => rel == Rel.Eq && style == 0 && ProtoName(proto) != null;
+        public override string Full(RenderState s, Random rng) =>
+            Named ? (rng.Next(2) == 0 ? ProtoName(proto)! : "ip proto " + ProtoName(proto)) : $"ip proto {RelText(rel, rng)}{proto}";
+        public override string? Short(RenderState s, Random rng) => s.Prev is ProtoAtom && !s.PrevEther ? $"{RelText(rel, rng)}{proto}" : null;
+        public override bool EndsWithData => !Named;
         public override bool Eval(RefPacket p) => RelHolds(rel, (uint)p.Proto, (uint)proto);
         public static string? ProtoName(int p) => p switch { 1 => "icmp", 2 => "igmp", 4 => "ipip", 6 => "tcp", 17 => "udp", _ => null };
     }
@@ -833,54 +842,60 @@ public sealed class IPClassifierTests
         private string ValueText(Random rng)
         {
             if (range) return (rel == Rel.Ne ? "!= " : "") + $"{value}-{hi}";
-            if (named && rel == Rel.Eq) return value switch { 80 => "www", 53 => rng.Next(2) == 0 ? "domain" : "dns", 22 => "ssh", 443 => "https", _ => value.ToString(CultureInfo.InvariantCulture) };
+            if (named && rel == Rel.Eq)
+                return value switch { 80 => "www", 53 => rng.Next(2) == 0 ? "domain" : "dns", 22 => "ssh", 443 => "https", 123 => "ntp", _ => value.ToString(CultureInfo.InvariantCulture) };
             return RelText(rel, rng) + value.ToString(CultureInfo.InvariantCulture);
         }
-        public override string Full(Random rng)
+        public override string Full(RenderState s, Random rng)
         {
             string sdt = sd switch { 0 => "src ", 1 => "dst ", 2 => rng.Next(2) == 0 ? "" : "src or dst ", _ => "src and dst " };
             string pr = proto switch { 6 => "tcp ", 17 => "udp ", _ => "" };
             string kw = range && rel == Rel.Eq && rng.Next(2) == 0 ? "portrange " : "port ";
             return rng.Next(2) == 0 ? $"{sdt}{pr}{kw}{ValueText(rng)}" : $"{pr}{sdt}{kw}{ValueText(rng)}";
         }
-        public override string? Short(Atom? prev, Random rng) =>
-            prev is PortAtom pp && pp.SD == sd && pp.Proto == proto ? ValueText(rng) : null;
+        public override string? Short(RenderState s, Random rng) =>
+            s.Prev is PortAtom pp && pp.SD == sd && pp.Proto == proto ? ValueText(rng) : null;
+        public override int SDAfter(RenderState s) => sd;
         public override bool Eval(RefPacket p)
         {
             bool protoOk = proto == 0 ? p.Proto is 6 or 17 : p.Proto == proto;
             if (!protoOk || !p.FirstFrag) return false;
-            uint? s = p.TransportValue(0, 2), d = p.TransportValue(2, 2);
+            uint? sp = p.TransportValue(0, 2), dp = p.TransportValue(2, 2);
             bool negated = range ? rel == Rel.Ne : NegatedForm(rel);
-            // Click: each side is "present and holds" (or "present and fails" for the negated
-            // forms), combined with the src/dst connective, swapped for the negated forms.
+            // Click: each side is "present and holds" (for the negated forms: "present and fails"),
+            // combined with the src/dst connective, swapped for the negated forms.
             bool Side(uint? x) => x is uint v && (negated ? !Holds(v) : Holds(v));
-            bool sS = Side(s), dS = Side(d);
+            bool ss = Side(sp), ds = Side(dp);
             return sd switch
             {
-                0 => sS,
-                1 => dS,
-                2 => negated ? sS && dS : sS || dS,
-                _ => negated ? sS || dS : sS && dS,
+                0 => ss,
+                1 => ds,
+                2 => negated ? ss && ds : ss || ds,
+                _ => negated ? ss || ds : ss && ds,
             };
         }
         private bool Holds(uint x) => range ? x >= value && x <= hi : rel switch
         {
             Rel.Eq or Rel.Ne => x == value,
             Rel.Gt or Rel.Le => x > value,
-            _ => x >= value, // Lt, Ge: "x >= value" (Lt is its negation)
+            _ => x >= value, // Ge; Lt is its negation
         };
     }
 
     private sealed class TcpFlagAtom(int flags, int style) : Atom
     {
         private static readonly string[] Names = ["fin", "syn", "rst", "psh", "ack", "urg"];
-        public override string Full(Random rng)
+        private bool _bare;
+        public override string Full(RenderState s, Random rng)
         {
             int bit = BitOperations.TrailingZeroCount(flags);
-            if (BitOperations.PopCount(flags) == 1)
-                return style switch { 0 => Names[bit], 1 => "tcp " + Names[bit], _ => "tcp opt " + Names[bit] };
-            return "tcp opt " + flags.ToString(CultureInfo.InvariantCulture);
+            _bare = false;
+            if (BitOperations.PopCount((uint)flags) != 1) return "tcp opt " + flags.ToString(CultureInfo.InvariantCulture);
+            // a bare flag after an ether primitive would be read as an Ethernet directive
+            if (style == 0 && !s.PrevEther) { _bare = true; return Names[bit]; }
+            return style == 2 ? "tcp opt " + Names[bit] : "tcp " + Names[bit];
         }
+        public override int SDAfter(RenderState s) => _bare ? s.PrevSD : -1;
         public override bool Eval(RefPacket p) =>
             p.Proto == 6 && p.FirstFrag && p.TransportValue(13, 1) is uint f && (f & (uint)flags) == (uint)flags;
     }
@@ -890,10 +905,10 @@ public sealed class IPClassifierTests
     {
         // guardProto: -1 IP header field; 0 transp (no protocol); 6/17/1: that protocol
         public string Name => name;
-        private string Data(Random rng) => (mask != 0 ? $"& 0x{mask:x} " : "") + RelText(rel, rng) + Hexish(value, rng);
-        private static string Hexish(uint v, Random rng) => rng.Next(3) == 0 ? $"0x{v:x}" : v.ToString(CultureInfo.InvariantCulture);
-        public override string Full(Random rng) => $"{name} {Data(rng)}";
-        public override string? Short(Atom? prev, Random rng) => prev is FieldAtom f && f.Name == name ? Data(rng) : null;
+        private string Data(Random rng) => (mask != 0 ? $"& 0x{mask:x} " : "") + RelText(rel, rng) + Number(value, rng);
+        private static string Number(uint v, Random rng) => rng.Next(3) == 0 ? $"0x{v:x}" : v.ToString(CultureInfo.InvariantCulture);
+        public override string Full(RenderState s, Random rng) => $"{name} {Data(rng)}";
+        public override string? Short(RenderState s, Random rng) => s.Prev is FieldAtom f && f.Name == name ? Data(rng) : null;
         public override bool Eval(RefPacket p)
         {
             uint raw;
@@ -907,23 +922,22 @@ public sealed class IPClassifierTests
                 raw = t;
             }
             uint full = bits == 32 ? 0xFFFFFFFF : (1u << bits) - 1;
-            uint x = (raw >> bitShift) & full;
             uint m = mask != 0 ? mask : full;
-            x &= m;
-            bool negated = NegatedForm(rel);
+            uint x = (raw >> bitShift) & full & m;
             bool holds = rel switch
             {
                 Rel.Eq or Rel.Ne => x == (value & m),
                 Rel.Gt or Rel.Le => x > value,
                 _ => x >= value,
             };
-            return negated ? !holds : holds;
+            return NegatedForm(rel) ? !holds : holds;
         }
     }
 
-    private sealed class SimpleAtom(string text, Func<RefPacket, bool> eval) : Atom
+    private sealed class SimpleAtom(string text, bool endsWithData, Func<RefPacket, bool> eval) : Atom
     {
-        public override string Full(Random rng) => text;
+        public override string Full(RenderState s, Random rng) => text;
+        public override bool EndsWithData => endsWithData;
         public override bool Eval(RefPacket p) => eval(p);
     }
 
@@ -931,16 +945,17 @@ public sealed class IPClassifierTests
     {
         public int SD => sd;
         private string MacText => string.Join(":", mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        public override string Full(Random rng) => sd switch
+        public override string Full(RenderState s, Random rng) => sd switch
         {
             0 => $"ether src host {MacText}", 1 => $"ether dst {MacText}", 2 => $"ether host {MacText}", _ => $"ether src and dst host {MacText}",
         };
-        public override string? Short(Atom? prev, Random rng) => prev is EtherAtom e && e.SD == sd ? MacText : null;
+        public override string? Short(RenderState s, Random rng) => s.Prev is EtherAtom e && e.SD == sd ? MacText : null;
+        public override int SDAfter(RenderState s) => sd;
         public override bool Eval(RefPacket p)
         {
             if (!p.HasMac) return false;
-            bool d = p.Frame.AsSpan(0, 6).SequenceEqual(mac), s = p.Frame.AsSpan(6, 6).SequenceEqual(mac);
-            return sd switch { 0 => s, 1 => d, 2 => s || d, _ => s && d };
+            bool d = p.Frame.AsSpan(0, 6).SequenceEqual(mac), sm = p.Frame.AsSpan(6, 6).SequenceEqual(mac);
+            return sd switch { 0 => sm, 1 => d, 2 => sm || d, _ => sm && d };
         }
     }
 
@@ -967,10 +982,10 @@ public sealed class IPClassifierTests
         _ => throw new InvalidOperationException(),
     };
 
-    /// <summary>Renders an expression as Click text; <paramref name="prev"/> tracks the last primitive written (Click's carried-over state).</summary>
+    /// <summary>Renders an expression as Click text, tracking what Click's parser carries from one primitive to the next.</summary>
     private sealed class Renderer(Random rng)
     {
-        public Atom? Prev;
+        public readonly RenderState State = new();
 
         public string Render(Expr e, bool inner)
         {
@@ -978,14 +993,17 @@ public sealed class IPClassifierTests
             {
                 case EAtom a:
                 {
-                    string? s = rng.Next(2) == 0 ? a.A.Short(Prev, rng) : null;
-                    Prev = a.A;
-                    return s ?? a.A.Full(rng);
+                    string? text = rng.Next(2) == 0 ? a.A.Short(State, rng) : null;
+                    text ??= a.A.Full(State, rng);
+                    State.PrevSD = a.A.SDAfter(State);
+                    State.PrevEther = a.A is EtherAtom;
+                    State.Prev = a.A;
+                    return text;
                 }
                 case EConst c:
                     return c.V ? "true" : "false";
                 case ENot n:
-                    return rng.Next(3) switch { 0 => "not ", 1 => "! ", _ => "!" } + Paren(n.X);
+                    return (rng.Next(2) == 0 ? "not " : "! ") + Paren(n.X);
                 case EAnd a:
                 {
                     var sb = new StringBuilder();
@@ -993,8 +1011,8 @@ public sealed class IPClassifierTests
                     {
                         if (i > 0)
                         {
-                            // juxtaposition only where the next primitive cannot merge with the previous one
-                            bool juxt = rng.Next(3) == 0 && a.Items[i - 1] is not EAtom { A: ProtoAtom } && a.Items[i] is not EAtom { A: ProtoAtom };
+                            // juxtaposition only where the next primitive cannot merge into the previous one
+                            bool juxt = rng.Next(3) == 0 && EndsWithData(a.Items[i - 1]);
                             sb.Append(juxt ? " " : rng.Next(2) == 0 ? " and " : " && ");
                         }
                         sb.Append(Paren(a.Items[i]));
@@ -1013,15 +1031,25 @@ public sealed class IPClassifierTests
                 }
                 case ETern t:
                 {
-                    string s = Paren(t.C) + " ? " + Paren(t.T) + " : " + Paren(t.E);
-                    return inner ? "(" + s + ")" : s;
+                    string c = Paren(t.C);
+                    string th = Paren(t.T);
+                    string el = Paren(t.E);
+                    string text = c + " ? " + th + " : " + el;
+                    return inner ? "(" + text + ")" : text;
                 }
                 default:
                     throw new InvalidOperationException();
             }
         }
 
-        private string Paren(Expr e) => e is EAtom or EConst ? Render(e, false) : "(" + Render(e, false) + ")";
+        private static bool EndsWithData(Expr e) => e switch
+        {
+            EAtom a => a.A.EndsWithData,
+            ENot n => EndsWithData(n.X),
+            _ => true,   // constants, and parenthesized subexpressions
+        };
+
+        private string Paren(Expr e) => e is EAtom or EConst ? Render(e, false) : e is ENot ? Render(e, false) : "(" + Render(e, false) + ")";
     }
 
     // ---- random generation ----
@@ -1112,12 +1140,12 @@ public sealed class IPClassifierTests
                 int which = rng.Next(6);
                 return which switch
                 {
-                    0 => new SimpleAtom("ip frag", p => (p.FragField & 0x3FFF) != 0),
-                    1 => new SimpleAtom(rng.Next(2) == 0 ? "ip unfrag" : "unfrag", p => (p.FragField & 0x3FFF) == 0),
-                    2 => new SimpleAtom("ip ect", p => (p.IP[1] & 3) != 0),
-                    3 => new SimpleAtom("ip ce", p => (p.IP[1] & 3) == 3),
-                    4 => new SimpleAtom("icmp type echo", p => p.Proto == 1 && p.FirstFrag && p.Transport.Length >= 1 && p.Transport[0] == 8),
-                    _ => new SimpleAtom("icmp type echo-reply", p => p.Proto == 1 && p.FirstFrag && p.Transport.Length >= 1 && p.Transport[0] == 0),
+                    0 => new SimpleAtom("ip frag", false, p => (p.FragField & 0x3FFF) != 0),
+                    1 => new SimpleAtom(rng.Next(2) == 0 ? "ip unfrag" : "unfrag", false, p => (p.FragField & 0x3FFF) == 0),
+                    2 => new SimpleAtom("ip ect", false, p => (p.IP[1] & 3) != 0),
+                    3 => new SimpleAtom("ip ce", false, p => (p.IP[1] & 3) == 3),
+                    4 => new SimpleAtom("icmp type echo", true, p => p.Proto == 1 && p.FirstFrag && p.Transport.Length >= 1 && p.Transport[0] == 8),
+                    _ => new SimpleAtom("icmp type echo-reply", true, p => p.Proto == 1 && p.FirstFrag && p.Transport.Length >= 1 && p.Transport[0] == 0),
                 };
             }
             case 10:
@@ -1136,6 +1164,7 @@ public sealed class IPClassifierTests
         // avoid the always-true/false relations (Click warns and folds them)
         uint lo = rel is Rel.Lt or Rel.Ge ? 1u : 0u;
         uint hi = rel is Rel.Gt or Rel.Le ? full - 1 : full;
+        hi = Math.Min(hi, int.MaxValue);   // Click reads values as signed 32-bit integers
         if (name.Contains("ttl", StringComparison.Ordinal) && rng.Next(2) == 0) return Math.Clamp((uint)new[] { 1, 2, 64, 128 }[rng.Next(4)], lo, hi);
         if (name.Contains("icmp", StringComparison.Ordinal) && full == 0xFF && rng.Next(2) == 0) return Math.Clamp((uint)new[] { 0, 3, 8, 11 }[rng.Next(4)], lo, hi);
         if (name == "ip hl" && rng.Next(2) == 0) return Math.Clamp((uint)rng.Next(5, 8), lo, hi);
@@ -1222,7 +1251,7 @@ public sealed class IPClassifierTests
                 var e = RandomExpr(rng, rng.Next(0, 4));
                 int action = rng.Next(noutputs + 1) - 1;   // -1: drop
                 string act = action < 0 ? (rng.Next(2) == 0 ? "drop" : "deny") : action == 0 && rng.Next(2) == 0 ? "allow" : action.ToString(CultureInfo.InvariantCulture);
-                renderer.Prev = null;
+                renderer.State.Reset();
                 conf.Add(act + " " + renderer.Render(e, false));
                 exprs.Add(e);
                 actions.Add(action);
@@ -1268,7 +1297,7 @@ public sealed class IPClassifierTests
             int n = rng.Next(1, 8);
             var exprs = Enumerable.Range(0, n).Select(_ => RandomExpr(rng, rng.Next(0, 3))).ToList();
             var renderer = new Renderer(rng);
-            var patterns = exprs.Select(e => { renderer.Prev = null; return renderer.Render(e, false); }).ToArray();
+            var patterns = exprs.Select(e => { renderer.State.Reset(); return renderer.Render(e, false); }).ToArray();
             var errh = new CollectingErrorHandler();
             var tree = IPFilterCompiler.Compile(patterns, n, true, null, errh);
             Assert.True(tree != null, errh.Text + "\n" + string.Join("\n", patterns));

@@ -152,19 +152,21 @@ public sealed class DecisionTree
 
     private sealed class FactSet
     {
-        public readonly long[] Keys;
+        public readonly long[] Keys;     // words with known bits, sorted
         public readonly uint[] Known;
         public readonly uint[] Bits;
-        public readonly int[] Len; // per HeaderBase
+        public readonly int[] Len;       // minimum packet length per HeaderBase
+        public readonly Neg[] Negs;      // recent "(word & mask) != value" facts
         public int Id;
         private readonly int _hash;
 
-        public FactSet(long[] keys, uint[] known, uint[] bits, int[] len)
+        public FactSet(long[] keys, uint[] known, uint[] bits, int[] len, Neg[] negs)
         {
-            Keys = keys; Known = known; Bits = bits; Len = len;
+            Keys = keys; Known = known; Bits = bits; Len = len; Negs = negs;
             var h = new HashCode();
             for (int i = 0; i < keys.Length; i++) { h.Add(keys[i]); h.Add(known[i]); h.Add(bits[i]); }
             foreach (var l in len) h.Add(l);
+            foreach (var n in negs) h.Add(n);
             _hash = h.ToHashCode();
         }
 
@@ -174,8 +176,10 @@ public sealed class DecisionTree
 
         public override bool Equals(object? obj) =>
             obj is FactSet o && o._hash == _hash && Keys.AsSpan().SequenceEqual(o.Keys) && Known.AsSpan().SequenceEqual(o.Known)
-            && Bits.AsSpan().SequenceEqual(o.Bits) && Len.AsSpan().SequenceEqual(o.Len);
+            && Bits.AsSpan().SequenceEqual(o.Bits) && Len.AsSpan().SequenceEqual(o.Len) && Negs.AsSpan().SequenceEqual(o.Negs);
     }
+
+    private readonly record struct Neg(long Key, uint Mask, uint Value);
 
     private static long WordKey(HeaderBase b, int offset) => ((long)b << 32) | (uint)offset;
 
@@ -198,6 +202,8 @@ public sealed class DecisionTree
 
         private FactSet Empty => _byId[0];
 
+        private const int MaxNegs = 8;
+
         /// <summary>The facts after learning that the node's test is <paramref name="outcome"/> (with the data present).</summary>
         private FactSet Learn(FactSet f, in GNode n, bool outcome)
         {
@@ -212,7 +218,20 @@ public sealed class DecisionTree
             uint nMask = addBits ? kMask | n.Mask : kMask;
             uint nBits = addBits ? (kBits & ~n.Mask) | value : kBits;
             int newLen = Math.Max(f.Len[b], n.Need);
-            if (nMask == kMask && nBits == kBits && newLen == f.Len[b]) return f;
+            var negs = f.Negs;
+            if (!addBits && (kMask & n.Mask) != n.Mask)
+            {
+                var neg = new Neg(key, n.Mask, n.Value);
+                if (Array.IndexOf(negs, neg) < 0)
+                {
+                    int keep = Math.Min(negs.Length, MaxNegs - 1);
+                    var nn = new Neg[keep + 1];
+                    Array.Copy(negs, negs.Length - keep, nn, 0, keep);
+                    nn[keep] = neg;
+                    negs = nn;
+                }
+            }
+            if (nMask == kMask && nBits == kBits && newLen == f.Len[b] && negs == f.Negs) return f;
             long[] keys; uint[] known, bits;
             if (nMask == kMask)
             {
@@ -231,9 +250,13 @@ public sealed class DecisionTree
                 known = Insert(f.Known, at, nMask);
                 bits = Insert(f.Bits, at, nBits);
             }
-            var len = (int[])f.Len.Clone();
-            len[b] = newLen;
-            return Intern(new FactSet(keys, known, bits, len));
+            var len = f.Len;
+            if (newLen != len[b])
+            {
+                len = (int[])len.Clone();
+                len[b] = newLen;
+            }
+            return Intern(new FactSet(keys, known, bits, len, negs));
         }
 
         private static T[] Insert<T>(T[] a, int at, T v)
@@ -248,13 +271,23 @@ public sealed class DecisionTree
         /// <summary>1: the test certainly holds (or a short packet certainly goes yes); 0: certainly no; -1: unknown.</summary>
         private static int Decide(FactSet f, in GNode n)
         {
-            int idx = f.Find(WordKey(n.Base, n.Offset));
-            if (idx < 0) return -1;
-            uint kMask = f.Known[idx], kBits = f.Bits[idx];
-            int dv;
-            if ((kMask & n.Mask) == n.Mask) dv = (kBits & n.Mask) == n.Value ? 1 : 0;
-            else if ((kMask & n.Mask & (kBits ^ n.Value)) != 0) dv = 0;
-            else return -1;
+            long key = WordKey(n.Base, n.Offset);
+            int idx = f.Find(key);
+            int dv = -1;
+            if (idx >= 0)
+            {
+                uint kMask = f.Known[idx], kBits = f.Bits[idx];
+                if ((kMask & n.Mask) == n.Mask) dv = (kBits & n.Mask) == n.Value ? 1 : 0;
+                else if ((kMask & n.Mask & (kBits ^ n.Value)) != 0) dv = 0;
+            }
+            if (dv < 0)
+                foreach (var neg in f.Negs)
+                    if (neg.Key == key && (neg.Mask & n.Mask) == neg.Mask && (n.Value & neg.Mask) == neg.Value)
+                    {
+                        dv = 0; // the test would imply what is known to be false
+                        break;
+                    }
+            if (dv < 0) return -1;
             if (n.Need <= f.Len[(int)n.Base]) return dv;
             int shortOutcome = n.ShortYes ? 1 : 0;
             return dv == shortOutcome ? dv : -1;
@@ -268,7 +301,7 @@ public sealed class DecisionTree
 
         public Graph Run(int start, out int newStart)
         {
-            Intern(new FactSet([], [], [], new int[3]));
+            Intern(new FactSet([], [], [], new int[3], []));
             var stack = new List<Frame>();
             int result = 0;
             stack.Add(new Frame { Orig = start, Node = start, Facts = Empty });

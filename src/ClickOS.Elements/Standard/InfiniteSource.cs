@@ -80,15 +80,21 @@ public class InfiniteSource : Element, ITaskCallback
         _template = null;
     }
 
-    /// <summary>Fills a batch with up to <paramref name="n"/> clones; one timestamp per batch (all are made at once).</summary>
+    /// <summary>
+    /// Fills a batch with up to <paramref name="n"/> packets; one timestamp per batch (all are
+    /// made at once). Small packets are copied (cheaper than sharing them and copying later on
+    /// the first write); large ones are clones that share the template's bytes.
+    /// </summary>
     private PacketBatch Generate(int n)
     {
         var b = Host.Batches.Rent();
         var template = _template!;
         long ts = _timestamp ? Host.Clock.NowNs : 0;
+        bool copy = template.Length <= 256;
+        var pool = Host.Pool;
         for (int i = 0; i < n; i++)
         {
-            var p = template.Clone();
+            var p = copy ? pool.Make(template.Data) : template.Clone();
             if (p == null) break;
             p.TimestampNs = ts;
             b.Add(p);
