@@ -1207,7 +1207,7 @@ public sealed class IPClassifierTests
                        psh: rng.Next(4) == 0, urg: rng.Next(8) == 0, window: (ushort)rng.Next(65536), ttl: ttl, payload: rng.Next(0, 20)),
             < 7 => Udp(A(), A(), P(), P(), ttl, rng.Next(0, 30)),
             < 9 => Icmp((byte)new[] { 0, 3, 8, 11, 5, rng.Next(256) }[rng.Next(6)], (byte)rng.Next(4), A(), A(), ttl),
-            _ => Raw((byte)new[] { 2, 4, 47, 50, rng.Next(256) }[rng.Next(5)], A(), A(), rng.Next(0, 24)),
+            _ => Raw((byte)new[] { 2, 4, 47, 50, rng.Next(256) }[rng.Next(5)], A(), A(), new[] { 0, 2, 4, 8, 12, 14, 16, 20 }[rng.Next(8)]),
         };
         if (rng.Next(4) == 0) ip = Set(ip, 1, (byte)rng.Next(256));                                   // TOS
         if (rng.Next(4) == 0) ip = Set(ip, 4, (byte)rng.Next(256), (byte)rng.Next(256));              // ID

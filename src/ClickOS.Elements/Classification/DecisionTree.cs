@@ -179,7 +179,8 @@ public sealed class DecisionTree
             && Bits.AsSpan().SequenceEqual(o.Bits) && Len.AsSpan().SequenceEqual(o.Len) && Negs.AsSpan().SequenceEqual(o.Negs);
     }
 
-    private readonly record struct Neg(long Key, uint Mask, uint Value);
+    /// <summary>"(word &amp; Mask) != Value", or (Weak) "... or the packet is too short for that test".</summary>
+    private readonly record struct Neg(long Key, uint Mask, uint Value, bool Weak);
 
     private static long WordKey(HeaderBase b, int offset) => ((long)b << 32) | (uint)offset;
 
@@ -209,7 +210,12 @@ public sealed class DecisionTree
         {
             int b = (int)n.Base;
             bool present = n.Need <= f.Len[b];
-            if (!present && n.ShortYes == outcome) return f; // a short packet may take this branch: nothing learned
+            if (!present && n.ShortYes == outcome)
+            {
+                // A short packet may take this branch. Failing a test that short packets fail is
+                // still worth remembering for later tests that short packets fail too.
+                return outcome ? f : AddNeg(f, new Neg(WordKey(n.Base, n.Offset), n.Mask, n.Value, true));
+            }
             bool addBits = outcome || BitOperations.PopCount(n.Mask) == 1;
             long key = WordKey(n.Base, n.Offset);
             int idx = f.Find(key);
@@ -220,17 +226,7 @@ public sealed class DecisionTree
             int newLen = Math.Max(f.Len[b], n.Need);
             var negs = f.Negs;
             if (!addBits && (kMask & n.Mask) != n.Mask)
-            {
-                var neg = new Neg(key, n.Mask, n.Value);
-                if (Array.IndexOf(negs, neg) < 0)
-                {
-                    int keep = Math.Min(negs.Length, MaxNegs - 1);
-                    var nn = new Neg[keep + 1];
-                    Array.Copy(negs, negs.Length - keep, nn, 0, keep);
-                    nn[keep] = neg;
-                    negs = nn;
-                }
-            }
+                negs = WithNeg(negs, new Neg(key, n.Mask, n.Value, false));
             if (nMask == kMask && nBits == kBits && newLen == f.Len[b] && negs == f.Negs) return f;
             long[] keys; uint[] known, bits;
             if (nMask == kMask)
@@ -259,6 +255,22 @@ public sealed class DecisionTree
             return Intern(new FactSet(keys, known, bits, len, negs));
         }
 
+        private static Neg[] WithNeg(Neg[] negs, Neg neg)
+        {
+            if (Array.IndexOf(negs, neg) >= 0) return negs;
+            int keep = Math.Min(negs.Length, MaxNegs - 1);
+            var nn = new Neg[keep + 1];
+            Array.Copy(negs, negs.Length - keep, nn, 0, keep);
+            nn[keep] = neg;
+            return nn;
+        }
+
+        private FactSet AddNeg(FactSet f, Neg neg)
+        {
+            var negs = WithNeg(f.Negs, neg);
+            return negs == f.Negs ? f : Intern(new FactSet(f.Keys, f.Known, f.Bits, f.Len, negs));
+        }
+
         private static T[] Insert<T>(T[] a, int at, T v)
         {
             var r = new T[a.Length + 1];
@@ -284,8 +296,10 @@ public sealed class DecisionTree
                 foreach (var neg in f.Negs)
                     if (neg.Key == key && (neg.Mask & n.Mask) == neg.Mask && (n.Value & neg.Mask) == neg.Value)
                     {
-                        dv = 0; // the test would imply what is known to be false
-                        break;
+                        // The test would imply what is known to be false. (A packet too short for
+                        // the earlier test is too short for this one, which tests more bytes.)
+                        if (neg.Weak && !n.ShortYes) return 0;
+                        if (!neg.Weak) { dv = 0; break; }
                     }
             if (dv < 0) return -1;
             if (n.Need <= f.Len[(int)n.Base]) return dv;

@@ -1047,7 +1047,8 @@ public static class IPFilterCompiler
             }
             foreach (var n in names)
                 if (n.TryLookupIPPrefix(w, context, out addr, out mask)) return true;
-            return false;
+            // AddressInfo names ("net lan").
+            return !w.Contains('/') && NameDatabase.TryPrefix(w, out addr, out mask);
         }
 
         private bool ParseEtherAddress(string w, out byte[] eth)

@@ -446,9 +446,10 @@ internal sealed class SummaryWriter(IReadOnlyList<SummaryFieldDef> fields, bool 
     {
         long s = unchecked((int)sec) + nsec / 1_000_000_000;
         uint usec = nsec % 1_000_000_000 / 1000;
-        _sa.Append(s.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (s < 0) { _sa.Append('-'); s = -s; }
+        _sa.Append((ulong)s);
         _sa.Append('.');
-        _sa.Append(usec.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
+        for (uint div = 100_000; div > 0; div /= 10) _sa.Append((byte)('0' + usec / div % 10));
     }
 
     private void AppendDotted(uint a)
@@ -458,6 +459,12 @@ internal sealed class SummaryWriter(IReadOnlyList<SummaryFieldDef> fields, bool 
     }
 
     private const string TcpFlagChars = "FSRPAUECN";
+
+    private void AppendHex(int v, int digits, bool upper)
+    {
+        string d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+        for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) _sa.Append(d[(v >> shift) & 0xF]);
+    }
 
     private void WriteText(SummaryFieldDef f)
     {
@@ -483,11 +490,11 @@ internal sealed class SummaryWriter(IReadOnlyList<SummaryFieldDef> fields, bool 
                 for (int i = 0; i < 6; i++)
                 {
                     if (i > 0) sa.Append('-');
-                    sa.Append(((byte)B(_p0 + i)).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+                    AppendHex(B(_p0 + i), 2, upper: true);
                 }
                 break;
             case SumField.EthType:
-                sa.Append(_v.ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                AppendHex((int)_v, 4, upper: true);
                 break;
             case SumField.IPSrc:
             case SumField.IPDst:
@@ -545,7 +552,7 @@ internal sealed class SummaryWriter(IReadOnlyList<SummaryFieldDef> fields, bool 
                 Span<byte> digest = stackalloc byte[16];
                 Md5.Hash(PayloadBytes(), digest);
                 if (f.Id == SumField.PayloadMd5Hex)
-                    foreach (byte b in digest) sa.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                    foreach (byte b in digest) AppendHex(b, 2, upper: false);
                 else
                     Md5.TextDigest(digest, sa);
                 break;

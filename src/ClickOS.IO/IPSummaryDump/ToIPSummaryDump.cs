@@ -229,13 +229,6 @@ public sealed class ToIPSummaryDump : Element, ITaskCallback
         else Drop(batch);
     }
 
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b != null) Write(b);
-        return b;
-    }
-
     public bool RunTask(Task task)
     {
         var b = Input(0, 1);
