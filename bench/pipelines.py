@@ -11,6 +11,9 @@ Prints a Markdown table (paste into docs/performance.md) and exits non-zero if a
 """
 import argparse, os, statistics, subprocess, sys, time
 
+# A 64-byte Ethernet/IPv4/TCP SYN from 10.0.0.1:40000 to 10.0.0.2:80 with valid checksums.
+TCP80 = "02000000000202000000000108004500003200010000400666c30a0000010a0000029c40005000000001000000005002ffffff44000000000000000000000000"
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def publish():
@@ -67,7 +70,7 @@ def main():
     print(f"| startup and exit (`InfiniteSource(LIMIT 1, STOP true) -> Discard`) | {startup*1000:.1f} ms median, {rss_text} |")
 
     n = 30_000_000 // scale
-    trace = "/tmp/clickos-bench-2M.pcap"
+    trace = f"/tmp/clickos-bench-{2_000_000 // scale}.pcap"
     pipelines = [
         ("`InfiniteSource(LENGTH 64, BURST 32) -> Counter -> Discard`", n,
          f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> c :: Counter -> Discard", 35.0),
@@ -77,6 +80,8 @@ def main():
          f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> c :: Counter -> Strip(14) -> cl :: Classifier(12/0000, -) -> Unstrip(14) -> Paint(1) -> Discard; cl[1] -> Discard", None),
         ("`InfiniteSource -> Queue -> Unqueue(BURST 32) -> Counter -> Discard`", n,
          f"InfiniteSource(LENGTH 64, LIMIT {n}, STOP true, BURST 32) -> Queue(1024) -> Unqueue(BURST 32) -> c :: Counter -> Discard", None),
+        ("`InfiniteSource(64 B IPv4/TCP to port 80) -> Classifier(12/0800, -) -> Strip(14) -> CheckIPHeader -> IPFilter(allow tcp dst port 80, deny all) -> DecIPTTL -> Unstrip(14) -> Counter -> Discard`", n // 2,
+         "InfiniteSource(DATA \\<" + TCP80 + f">, LIMIT {n // 2}, STOP true, BURST 32) -> Classifier(12/0800, -) -> Strip(14) -> CheckIPHeader -> IPFilter(allow tcp dst port 80, deny all) -> DecIPTTL -> Unstrip(14) -> c :: Counter -> Discard", 14.0),
     ]
     if make_trace(trace, 2_000_000 // scale):
         pipelines.append(("`FromDump(2M x 64 B) -> Counter -> Discard` (one packet per task run)", 2_000_000 // scale,
@@ -85,7 +90,7 @@ def main():
                           f"FromDump({trace}, STOP true, BURST 32) -> c :: Counter -> Discard", None))
     failed = False
     # Route-table load: a 500,000-route DirectIPLookup configuration, parsed and initialized (-q).
-    routes_cfg = "/tmp/clickos-bench-routes.click"
+    routes_cfg = f"/tmp/clickos-bench-routes-{500_000 // scale}.click"
     if not os.path.exists(routes_cfg):
         import random
         rnd = random.Random(42)
@@ -93,11 +98,11 @@ def main():
         while len(rows) < 500_000 // scale:
             r = rnd.randrange(100)
             ln = 24 if r < 55 else rnd.randrange(16, 24) if r < 85 else rnd.randrange(8, 16) if r < 97 else rnd.randrange(25, 33)
-            a = rnd.randrange(0x01000000, 0xE0000000) & ((0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF)
-            if (a, ln) in seen:
+            addr = rnd.randrange(0x01000000, 0xE0000000) & ((0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF)
+            if (addr, ln) in seen:
                 continue
-            seen.add((a, ln))
-            rows.append("%d.%d.%d.%d/%d %d.0.0.1 %d" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, ln, rnd.randrange(1, 64), rnd.randrange(8)))
+            seen.add((addr, ln))
+            rows.append("%d.%d.%d.%d/%d %d.0.0.1 %d" % (addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, ln, rnd.randrange(1, 64), rnd.randrange(8)))
         with open(routes_cfg, "w") as f:
             f.write("rt :: DirectIPLookup(" + ",\n".join(rows) + ");\nIdle -> rt; rt[0],rt[1],rt[2],rt[3],rt[4],rt[5],rt[6],rt[7] -> Discard;\n")
     loads = [run([exe, "run", "-q", routes_cfg])[0] for _ in range(3)]
