@@ -19,6 +19,10 @@ public static partial class IPRegistration
         r.Add("FixIPSrc", () => new FixIPSrc());
         r.Add("IPGWOptions", () => new IPGWOptions());
         r.Add("AddressInfo", () => new AddressInfo());
+        r.Add("RandomSample", () => new RandomSample());
+        r.Add("RandomSource", () => new RandomSource());
+        r.Add("ICMPPingEncap", () => new ICMPPingEncap());
+        r.Add("ARPPrint", () => new ARPPrint());
         RoutingRegistration.Register(r);
     }
 }
