@@ -313,8 +313,83 @@ public sealed class DecisionTree
             public FactSet Facts;
         }
 
+        // Long chains of "no" branches testing one word against different values ("src host A,
+        // else src host B, ..."), indexed by value: when the facts know the word, the walk down
+        // the chain is one lookup.
+        private const int MinIndexedChain = 8;
+        private sealed class Chain(int[] nodes, Dictionary<uint, List<int>> positions, int exit)
+        {
+            public readonly int[] Nodes = nodes;
+            public readonly Dictionary<uint, List<int>> Positions = positions;
+            public readonly int Exit = exit;
+        }
+        private int[] _chainOf = [];
+        private int[] _posOf = [];
+        private readonly List<Chain> _chains = [];
+
+        private void IndexChains()
+        {
+            int count = src.Nodes.Count;
+            _chainOf = new int[count];
+            _posOf = new int[count];
+            Array.Fill(_chainOf, -1);
+            var next = new int[count];
+            var hasPred = new bool[count];
+            for (int i = 0; i < count; i++)
+            {
+                var n = src.Nodes[i];
+                next[i] = n.No >= 0 && !n.ShortYes && !src.Nodes[n.No].ShortYes && n.SameWord(src.Nodes[n.No]) ? n.No : -1;
+                if (next[i] >= 0) hasPred[next[i]] = true;
+            }
+            var assigned = new bool[count];
+            var members = new List<int>();
+            for (int head = 0; head < count; head++)
+            {
+                if (hasPred[head] || next[head] < 0) continue;
+                members.Clear();
+                for (int j = head; j >= 0 && !assigned[j]; j = next[j])
+                {
+                    members.Add(j);
+                    assigned[j] = true;
+                }
+                if (members.Count < MinIndexedChain) continue;
+                var positions = new Dictionary<uint, List<int>>();
+                for (int k = 0; k < members.Count; k++)
+                {
+                    uint v = src.Nodes[members[k]].Value;
+                    if (!positions.TryGetValue(v, out var list)) positions[v] = list = [];
+                    list.Add(k);
+                    _chainOf[members[k]] = _chains.Count;
+                    _posOf[members[k]] = k;
+                }
+                _chains.Add(new Chain([.. members], positions, src.Nodes[members[^1]].No));
+            }
+        }
+
+        private static bool KnownWord(FactSet f, in GNode n, out uint word)
+        {
+            word = 0;
+            int idx = f.Find(WordKey(n.Base, n.Offset));
+            if (idx < 0 || (f.Known[idx] & n.Mask) != n.Mask) return false;
+            word = f.Bits[idx] & n.Mask;
+            return true;
+        }
+
+        /// <summary>Where a packet whose word is <paramref name="word"/> leaves the chain entered at <paramref name="pos"/>.</summary>
+        private int Jump(Chain c, int pos, uint word)
+        {
+            if (c.Positions.TryGetValue(word, out var list))
+            {
+                int i = list.BinarySearch(pos);
+                if (i < 0) i = ~i;
+                if (i < list.Count) return src.Nodes[c.Nodes[list[i]]].Yes;
+            }
+            return c.Exit;
+        }
+
         public Graph Run(int start, out int newStart)
         {
+            IndexChains();
             Intern(new FactSet([], [], [], new int[3], []));
             var stack = new List<Frame>();
             int result = 0;
@@ -336,6 +411,11 @@ public sealed class DecisionTree
                     while (n >= 0)
                     {
                         var gn = src.Nodes[n];
+                        if (_chainOf[n] >= 0 && KnownWord(fr.Facts, gn, out uint word))
+                        {
+                            n = Jump(_chains[_chainOf[n]], _posOf[n], word);
+                            continue;
+                        }
                         int d = Decide(fr.Facts, gn);
                         if (d < 0) break;
                         n = d == 1 ? gn.Yes : gn.No;

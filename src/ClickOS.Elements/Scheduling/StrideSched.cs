@@ -38,6 +38,7 @@ public sealed class StrideSched : Element
     {
         int n = _tickets.Length;
         Span<bool> tried = stackalloc bool[n];
+        tried.Clear(); // SkipLocalsInit: stackalloc is not zeroed
         for (int k = 0; k < n; k++)
         {
             int best = -1;
