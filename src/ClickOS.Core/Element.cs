@@ -363,3 +363,35 @@ public abstract class SimpleElement : Element
         return null;
     }
 }
+
+/// <summary>
+/// An element that sends each packet to output 0 or 1 ("1/1-2", "a/ah"): 1 is the optional
+/// reject output; without it, rejected packets are dropped. Subclasses implement
+/// <see cref="Classify"/> (which may modify the packet); push and pull are handled once here.
+/// </summary>
+public abstract class FilterElement : Element
+{
+    public override string PortCount => "1/1-2";
+    public override string Processing => "a/ah";
+
+    /// <summary>Returns the output for the packet: 0 to pass it on, 1 to reject it.</summary>
+    protected abstract int Classify(Packet p);
+
+    public override void Push(int port, PacketBatch batch)
+    {
+        var ps = batch.Packets;
+        Span<int> outs = stackalloc int[ps.Length];
+        for (int i = 0; i < ps.Length; i++) outs[i] = Classify(ps[i]);
+        Dispatch(batch, outs);
+    }
+
+    public override PacketBatch? Pull(int port, int max)
+    {
+        var b = Input(0, max);
+        if (b == null) return null;
+        var ps = b.Packets;
+        Span<int> outs = stackalloc int[ps.Length];
+        for (int i = 0; i < ps.Length; i++) outs[i] = Classify(ps[i]);
+        return KeepFirstOutput(b, outs);
+    }
+}

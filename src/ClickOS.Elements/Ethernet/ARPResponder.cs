@@ -11,12 +11,9 @@ namespace ClickOS.Elements;
 /// answer, and other packets, go to output 1 if it exists. Handlers: table (read), add, remove (write).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;ffffffffffff 020000000064 0806 0001 0800 06 04 0001 020000000064 0a000064 000000000000 0a000001&gt;, LIMIT 1, STOP true) -> a :: ARPResponder(10.0.0.1 02:00:00:00:00:01) -> Discard; a[1] -> Discard;</example>
-public sealed class ARPResponder : Element
+public sealed class ARPResponder : FilterElement
 {
     private readonly List<(uint Addr, uint Mask, byte[] Eth)> _entries = [];
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -57,7 +54,7 @@ public sealed class ARPResponder : Element
     }
 
     /// <summary>Turns a request into a reply in place; returns 0 if answered, 1 otherwise.</summary>
-    private int Respond(Packet p)
+    protected override int Classify(Packet p)
     {
         var d = p.Data;
         if (d.Length < 42 || BinaryPrimitives.ReadUInt16BigEndian(d[12..]) != 0x0806
@@ -81,24 +78,6 @@ public sealed class ARPResponder : Element
         BinaryPrimitives.WriteUInt32BigEndian(w[38..], spa);
         p.SetMacHeader(0);
         return 0;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Respond(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Respond(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 
     public override void AddHandlers()

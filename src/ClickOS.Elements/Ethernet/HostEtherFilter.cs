@@ -10,14 +10,11 @@ namespace ClickOS.Elements;
 /// (default true). Filtered packets go to output 1 if it exists.
 /// </summary>
 /// <example>InfiniteSource(LIMIT 1, STOP true) -> h :: HostEtherFilter(02:00:00:00:00:01) -> Discard; h[1] -> Discard;</example>
-public sealed class HostEtherFilter : Element
+public sealed class HostEtherFilter : FilterElement
 {
     private byte[] _addr = new byte[6];
     private bool _dropOwn, _dropOther = true;
     private int _offset;
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -34,7 +31,7 @@ public sealed class HostEtherFilter : Element
         return true;
     }
 
-    private int Classify(Packet p)
+    protected override int Classify(Packet p)
     {
         if (p.Length < _offset + 12) return 1;
         var d = p.Data[_offset..];
@@ -49,23 +46,5 @@ public sealed class HostEtherFilter : Element
         }
         p.PacketType = PacketType.OtherHost;
         return _dropOther ? 1 : 0;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Classify(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Classify(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 }

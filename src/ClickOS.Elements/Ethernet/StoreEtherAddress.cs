@@ -9,13 +9,10 @@ namespace ClickOS.Elements;
 /// Handlers: addr (read/write).
 /// </summary>
 /// <example>InfiniteSource(LIMIT 1, STOP true) -> StoreEtherAddress(02:12:34:56:78:9a, src) -> Discard;</example>
-public sealed class StoreEtherAddress : Element
+public sealed class StoreEtherAddress : FilterElement
 {
     private byte[] _addr = new byte[6];
     private int _offset;
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     private static bool ParseOffset(string s, out int v, out string err)
     {
@@ -36,29 +33,11 @@ public sealed class StoreEtherAddress : Element
         return true;
     }
 
-    private int Apply(Packet p)
+    protected override int Classify(Packet p)
     {
         if (p.Length < _offset + 6) return 1;
         _addr.CopyTo(p.WritableData()[_offset..]);
         return 0;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Apply(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Apply(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 
     public override void AddHandlers() =>

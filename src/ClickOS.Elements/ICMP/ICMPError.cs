@@ -15,7 +15,7 @@ namespace ClickOS.Elements;
 /// redirects name the gateway in the destination annotation.
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;4500001c 00000000 0111 0000 0a000002 0a000001 0000 0000 0008 0000&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> ICMPError(10.0.0.254, timeexceeded) -> Discard;</example>
-public sealed class ICMPError : Element
+public sealed class ICMPError : FilterElement
 {
     private uint _src;
     private int _type, _code, _mtu;
@@ -24,9 +24,6 @@ public sealed class ICMPError : Element
 
     /// <summary>All ICMPErrors of a router number their packets from one counter, as in Click.</summary>
     private sealed class IdCounter { public ushort Next; }
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -58,7 +55,7 @@ public sealed class ICMPError : Element
 
     private static bool BadSource(uint a) => a == 0 || a == 0xFFFFFFFF || (a >> 28) == 14 || (a >> 24) == 127;
 
-    private int Make(Packet p)
+    protected override int Classify(Packet p)
     {
         int ip = p.HasNetworkHeader ? p.NetworkHeaderOffset : 0;
         if (ip < 0 || p.Length < ip + 20) return 1;
@@ -107,23 +104,5 @@ public sealed class ICMPError : Element
         if (_setFix) p.SetAnnoU8(AnnoOffsets.FixIPSrc, 1);
         p.TimestampNs = 0;
         return 0;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Make(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Make(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 }

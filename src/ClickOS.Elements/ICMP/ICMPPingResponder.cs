@@ -9,12 +9,9 @@ namespace ClickOS.Elements;
 /// Input packets need their IP header annotation (e.g. from CheckIPHeader or MarkIPHeader).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;4500001c 00000000 4001 0000 0a000002 0a000001 0800 f7ff 0000 0000&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> p :: ICMPPingResponder -> Discard; p[1] -> Discard;</example>
-public sealed class ICMPPingResponder : Element
+public sealed class ICMPPingResponder : FilterElement
 {
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
-
-    private static int Respond(Packet p)
+    protected override int Classify(Packet p)
     {
         int ip = p.HasNetworkHeader ? p.NetworkHeaderOffset : 0;
         if (ip < 0 || p.Length < ip + 20) return 1;
@@ -38,23 +35,5 @@ public sealed class ICMPPingResponder : Element
         BinaryPrimitives.WriteUInt16BigEndian(w[(icmp + 2)..], (ushort)~sum);
         p.DstIPAnno = src;
         return 0;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Respond(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Respond(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 }

@@ -12,13 +12,10 @@ namespace ClickOS.Elements;
 /// Handler: drops.
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;46000018 00000000 40000000 0a000001 0a000002 01010100&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> g :: IPGWOptions(10.0.0.9) -> Discard; g[1] -> Discard;</example>
-public sealed class IPGWOptions : Element
+public sealed class IPGWOptions : FilterElement
 {
     private uint _my;
     private long _drops;
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -30,7 +27,7 @@ public sealed class IPGWOptions : Element
         return true;
     }
 
-    private int Handle(Packet p)
+    protected override int Classify(Packet p)
     {
         int ip = p.HasNetworkHeader ? p.NetworkHeaderOffset : 0;
         if (ip < 0 || p.Length < ip + 20) return 0;
@@ -107,24 +104,6 @@ public sealed class IPGWOptions : Element
         _drops++;
         p.SetAnnoU8(AnnoOffsets.IcmpParamProb, (byte)offset);
         return 1;
-    }
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        var ps = batch.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Handle(ps[i]);
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        var ps = b.Packets;
-        Span<int> outs = stackalloc int[ps.Length];
-        for (int i = 0; i < ps.Length; i++) outs[i] = Handle(ps[i]);
-        return KeepFirstOutput(b, outs);
     }
 
     public override void AddHandlers() => AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));

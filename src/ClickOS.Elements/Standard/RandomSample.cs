@@ -9,14 +9,11 @@ namespace ClickOS.Elements;
 /// exists. SEED (default 0) makes runs repeatable. Handlers: sampling_prob, drop_prob, active (read/write).
 /// </summary>
 /// <example>InfiniteSource(LIMIT 100, STOP true) -> s :: RandomSample(0.5) -> Discard; s[1] -> Discard;</example>
-public sealed class RandomSample : Element
+public sealed class RandomSample : FilterElement
 {
     private double _p = 1;
     private bool _active = true;
     private Random _rng = new(0);
-
-    public override string PortCount => "1/1-2";
-    public override string Processing => "a/ah";
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -35,23 +32,7 @@ public sealed class RandomSample : Element
         return true;
     }
 
-    private int Decide() => !_active || _p >= 1 || _rng.NextDouble() < _p ? 0 : 1;
-
-    public override void Push(int port, PacketBatch batch)
-    {
-        Span<int> outs = stackalloc int[batch.Count];
-        for (int i = 0; i < outs.Length; i++) outs[i] = Decide();
-        Dispatch(batch, outs);
-    }
-
-    public override PacketBatch? Pull(int port, int max)
-    {
-        var b = Input(0, max);
-        if (b == null) return null;
-        Span<int> outs = stackalloc int[b.Count];
-        for (int i = 0; i < outs.Length; i++) outs[i] = Decide();
-        return KeepFirstOutput(b, outs);
-    }
+    protected override int Classify(Packet p) => !_active || _p >= 1 || _rng.NextDouble() < _p ? 0 : 1;
 
     public override void AddHandlers()
     {
