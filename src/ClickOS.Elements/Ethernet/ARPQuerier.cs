@@ -15,7 +15,7 @@ namespace ClickOS.Elements;
 /// lifetime, 300 s), BROADCAST. Handlers: table, queries, responses, drops, count, length
 /// (read); insert "IP ETH", delete IP, clear (write).
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> SetIPAddress(10.0.0.2) -> a :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01) -> Discard; Idle -> [1]a; a[1] -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> SetIPAddress(10.0.0.2) -> a :: ARPQuerier(10.0.0.1, 02:00:00:00:00:01) -> Discard; Idle -> [1]a; a[1] -> Discard;</example>
 public sealed class ARPQuerier : Element
 {
     private sealed class Entry

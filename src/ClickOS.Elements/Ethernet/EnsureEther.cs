@@ -9,7 +9,7 @@ namespace ClickOS.Elements;
 /// that starts at its IP header gets one prepended; a packet that already has room for one
 /// before its IP header has it restored.
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> EnsureEther -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> EnsureEther -> Discard;</example>
 public sealed class EnsureEther : SimpleElement
 {
     private readonly byte[] _hdr = new byte[14];

@@ -8,7 +8,7 @@ namespace ClickOS.Elements;
 /// FixIPSrc(IPADDR): for packets whose FIX_IP_SRC annotation is set (ICMPError sets it), sets
 /// the IP source address to IPADDR, clears the annotation and fixes the IP checksum.
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> FixIPSrc(10.0.0.9) -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> FixIPSrc(10.0.0.9) -> Discard;</example>
 public sealed class FixIPSrc : SimpleElement
 {
     private uint _addr;

@@ -23,6 +23,7 @@ public static partial class IPRegistration
         r.Add("RandomSource", () => new RandomSource());
         r.Add("ICMPPingEncap", () => new ICMPPingEncap());
         r.Add("ARPPrint", () => new ARPPrint());
+        r.Add("IPInputCombo", () => new IPInputCombo());
         RoutingRegistration.Register(r);
     }
 }

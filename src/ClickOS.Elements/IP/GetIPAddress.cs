@@ -8,7 +8,7 @@ namespace ClickOS.Elements;
 /// GetIPAddress(OFFSET [, ANNO]): copies the 4 bytes at OFFSET (from the data start; "src" or
 /// "dst" for the IP header's fields) into the destination IP annotation.
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> GetIPAddress(16) -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> GetIPAddress(16) -> Discard;</example>
 public sealed class GetIPAddress : SimpleElement
 {
     private int _offset;

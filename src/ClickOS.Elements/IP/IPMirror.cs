@@ -9,7 +9,7 @@ namespace ClickOS.Elements;
 /// first fragments, the ports (checksums stay valid). With DST_ANNO true (default) the
 /// destination annotation is set to the new destination.
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> IPMirror -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> IPMirror -> Discard;</example>
 public sealed class IPMirror : SimpleElement
 {
     private bool _dstAnno = true;

@@ -10,7 +10,7 @@ namespace ClickOS.Elements;
 /// means the IP header's field, and then the IP and TCP/UDP checksums are updated
 /// incrementally; a numeric OFFSET changes no checksum.
 /// </summary>
-/// <example>InfiniteSource(DATA \&lt;45000014 00000000 40000000 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> StoreIPAddress(10.0.0.9, dst) -> Discard;</example>
+/// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> StoreIPAddress(10.0.0.9, dst) -> Discard;</example>
 public sealed class StoreIPAddress : SimpleElement
 {
     private int _offset;      // numeric offset from the data start, or -1/-2 for src/dst fields
