@@ -13,6 +13,7 @@ public static class StandardElements
         r.Add("RatedSource", () => new RatedSource());
         r.Add("TimedSource", () => new TimedSource());
         r.Add("FastUDPFlows", () => new FastUDPFlows());
+        r.Add("FastTCPFlows", () => new FastTCPFlows());
         r.Add("Counter", () => new Counter());
         r.Add("AverageCounter", () => new AverageCounter());
         r.Add("Tee", () => new Tee());

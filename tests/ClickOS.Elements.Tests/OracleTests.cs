@@ -49,6 +49,39 @@ public sealed class OracleTests
         }
     }
 
+    [Fact]
+    public void FastTCPFlowsBuildsValidTcpFlows()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "clickos-oracle-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string pcap = Path.Combine(dir, "flows.pcap");
+            using (var t = TestRouter.Start($"FastTCPFlows(0, 60, 80, 02:00:00:00:00:01, 10.0.0.1, 02:00:00:00:00:02, 10.0.0.2, 1, 5) -> u :: Unqueue(BURST 8) -> ToDump({pcap}); DriverManager(label l, wait 1ms, goto l $(lt $(u.count) 60), stop);"))
+            {
+                t.Run();
+                t.AssertNoLeaks();
+            }
+            var frames = ReadFrames(pcap);
+            Assert.Equal(60, frames.Count);
+            for (int i = 0; i < frames.Count; i++)
+            {
+                var eth = (EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, frames[i]);
+                var ip = eth.Extract<IPv4Packet>();
+                var tcp = eth.Extract<TcpPacket>();
+                Assert.True(ip.ValidIPChecksum);
+                Assert.True(tcp.ValidChecksum);
+                // One flow of five packets at a time: SYN, three data packets, FIN.
+                Assert.Equal(i % 5 == 0, tcp.Synchronize);
+                Assert.Equal(i % 5 == 4, tcp.Finished);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     private static List<byte[]> ReadFrames(string path)
     {
         var b = File.ReadAllBytes(path);
