@@ -108,6 +108,22 @@ public sealed class IPAddressElementTests : IDisposable
     }
 
     [Fact]
+    public void FragmentThenReassembleGivesBackTheOriginal()
+    {
+        var eth = new EthernetPacket(PhysicalAddress("020000000001"), PhysicalAddress("020000000002"), EthernetType.IPv4);
+        var ip = new IPv4Packet(IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.0.0.2")) { Id = 4242 };
+        var udp = new UdpPacket(1234, 5678) { PayloadData = Enumerable.Range(0, 1400).Select(i => (byte)i).ToArray() };
+        ip.PayloadPacket = udp;
+        eth.PayloadPacket = ip;
+        udp.UpdateUdpChecksum();
+        ip.UpdateIPChecksum();
+        var original = eth.Bytes;
+        var outp = Through("IPFragmenter(576) -> c :: Counter -> IPReassembler", original);
+        Assert.Single(outp);
+        Assert.Equal(original, outp[0]);
+    }
+
+    [Fact]
     public void GetIPAddressFillsTheAnnotationUsedByRouting()
     {
         string inp = Path.Combine(_dir, "in.pcap");
