@@ -268,6 +268,14 @@ public sealed class ElementBehaviorTests
     }
 
     [Fact]
+    public void PingSourceTimesRepliesInSimulatedTime()
+    {
+        using var t = Run("ps :: ICMPPingSource(10.0.0.1, 10.0.0.2, INTERVAL 0.5, LIMIT 3, STOP true, VERBOSE false) -> ICMPPingResponder -> Queue -> DelayUnqueue(0.01) -> ps;", simtime: true);
+        Assert.Equal("3 packets transmitted, 3 received, 0% packet loss\nrtt min/avg/max/mdev = 10.000/10.000/10.000/0.000 ms\n", t.Read("ps.summary"));
+        t.AssertNoLeaks();
+    }
+
+    [Fact]
     public void StoreDataWithMaskAndGrow()
     {
         using var t = Run("InfiniteSource(DATA \\<f0f0>, LIMIT 1, STOP true) -> StoreData(0, \\<0f0f>, MASK \\<0fff>) -> StoreData(3, \\<aa>, GROW true) -> Print(x) -> Discard;");
