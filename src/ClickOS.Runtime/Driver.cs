@@ -59,6 +59,9 @@ public static class Driver
 
     private static void WaitForWake(Router router, int ms)
     {
+        // About to sleep: let buffered output (Print, scripts) reach its reader.
+        router.StandardOutput.Flush();
+        router.ErrorOutput.Flush();
         router.WakeEvent.Wait(ms);
         router.WakeEvent.Reset();
     }
