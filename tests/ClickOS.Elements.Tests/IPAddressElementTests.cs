@@ -134,3 +134,43 @@ public sealed class IPAddressElementTests : IDisposable
         Assert.Equal(0, t.ReadLong("b.count"));
     }
 }
+
+/// <summary>The combo elements behave exactly like the chains of elements they stand for.</summary>
+public sealed class ComboEquivalenceTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clickos-combo-" + Guid.NewGuid().ToString("N")[..6]);
+
+    public ComboEquivalenceTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static string Trace([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "examples", "router", "in0.pcap"));
+
+    private string RunToDumps(string prefix, string body)
+    {
+        using var t = TestRouter.Start($"FromDump({Trace()}, STOP true) -> {body}");
+        t.Run();
+        t.AssertNoLeaks();
+        return string.Join("|", Enumerable.Range(0, 5).Select(i => Convert.ToHexString(File.ReadAllBytes(Path.Combine(_dir, $"{prefix}{i}.pcap")))));
+    }
+
+    [Fact]
+    public void IPOutputComboMatchesItsChain()
+    {
+        string D(string n) => Path.Combine(_dir, n);
+        string front = "Classifier(12/0800) -> Strip(14) -> CheckIPHeader -> Paint(1) -> ";
+        string chain = RunToDumps("a", front + $"DropBroadcasts -> cp :: PaintTee(1) -> gio :: IPGWOptions(10.0.0.1) -> FixIPSrc(10.0.0.1) -> dt :: DecIPTTL -> fr :: IPFragmenter(300) -> ToDump({D("a0.pcap")}, ENCAP IP); cp[1] -> ToDump({D("a1.pcap")}, ENCAP IP); gio[1] -> ToDump({D("a2.pcap")}, ENCAP IP); dt[1] -> ToDump({D("a3.pcap")}, ENCAP IP); fr[1] -> ToDump({D("a4.pcap")}, ENCAP IP);");
+        string combo = RunToDumps("b", front + $"o :: IPOutputCombo(1, 10.0.0.1, 300) -> ToDump({D("b0.pcap")}, ENCAP IP); o[1] -> ToDump({D("b1.pcap")}, ENCAP IP); o[2] -> ToDump({D("b2.pcap")}, ENCAP IP); o[3] -> ToDump({D("b3.pcap")}, ENCAP IP); o[4] -> ToDump({D("b4.pcap")}, ENCAP IP);");
+        Assert.Equal(chain, combo);
+        Assert.True(chain.Length > 5 * 48); // something was written
+    }
+
+    [Fact]
+    public void IPInputComboMatchesItsChain()
+    {
+        string D(string n) => Path.Combine(_dir, n);
+        string chain = RunToDumps("a", $"Paint(3) -> Strip(14) -> c :: CheckIPHeader -> GetIPAddress(16) -> ToDump({D("a0.pcap")}, ENCAP IP); c[1] -> ToDump({D("a1.pcap")}, ENCAP IP); Idle -> ToDump({D("a2.pcap")}); Idle -> ToDump({D("a3.pcap")}); Idle -> ToDump({D("a4.pcap")});");
+        string combo = RunToDumps("b", $"i :: IPInputCombo(3) -> ToDump({D("b0.pcap")}, ENCAP IP); i[1] -> ToDump({D("b1.pcap")}, ENCAP IP); Idle -> ToDump({D("b2.pcap")}); Idle -> ToDump({D("b3.pcap")}); Idle -> ToDump({D("b4.pcap")});");
+        Assert.Equal(chain, combo);
+    }
+}

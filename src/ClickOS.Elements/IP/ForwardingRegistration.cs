@@ -24,6 +24,7 @@ public static partial class IPRegistration
         r.Add("ICMPPingEncap", () => new ICMPPingEncap());
         r.Add("ARPPrint", () => new ARPPrint());
         r.Add("IPInputCombo", () => new IPInputCombo());
+        r.Add("IPOutputCombo", () => new IPOutputCombo());
         r.Add("IPReassembler", () => new IPReassembler());
         r.Add("ICMPPingSource", () => new ICMPPingSource());
         RoutingRegistration.Register(r);

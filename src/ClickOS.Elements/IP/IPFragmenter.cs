@@ -83,10 +83,24 @@ public sealed class IPFragmenter : Element
 
     private void Fragment(ref PacketBatch output, Packet p, int ip, int len)
     {
+        var frags = _scratch;
+        Split(Host.Pool, p, ip, len, _mtu, _headroom, frags);
+        foreach (var f in frags) Emit(ref output, f);
+        _fragments += frags.Count;
+        frags.Clear();
+    }
+
+    /// <summary>
+    /// Splits IP packet <paramref name="p"/> (header at <paramref name="ip"/>, <paramref name="len"/>
+    /// bytes) into fragments of at most <paramref name="mtu"/> bytes, appended to
+    /// <paramref name="frags"/> in order; the first fragment is <paramref name="p"/> itself, cut down.
+    /// </summary>
+    internal static void Split(PacketPool pool, Packet p, int ip, int len, int mtu, int headroom, List<Packet> frags)
+    {
         var d = p.Data;
         int hl = (d[ip] & 0x0F) * 4;
         int dataLen = len - hl;
-        int chunk = (_mtu - hl) & ~7;
+        int chunk = (mtu - hl) & ~7;
         ushort off0 = BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 6)..]);
         int baseOff = (off0 & 0x1FFF) * 8;
         bool moreAfter = (off0 & 0x2000) != 0;
@@ -94,15 +108,14 @@ public sealed class IPFragmenter : Element
         Span<byte> laterOpts = stackalloc byte[40];
         int laterOptLen = CopiedOptions(d.Slice(ip + 20, hl - 20), laterOpts);
         int laterHl = 20 + ((laterOptLen + 3) & ~3);
-        int laterChunk = (_mtu - laterHl) & ~7;
-        var frags = _scratch;
-        frags.Clear();
+        int laterChunk = (mtu - laterHl) & ~7;
+        frags.Add(p);
 
-        // Later fragments first are built from the original bytes, which the first fragment keeps.
+        // Later fragments are built from the original bytes first; the first fragment keeps them.
         for (int pos = chunk; pos < dataLen; pos += laterChunk)
         {
             int n = Math.Min(laterChunk, dataLen - pos);
-            var f = Host.Pool.Make(_headroom, laterHl + n, 0);
+            var f = pool.Make(headroom, laterHl + n, 0);
             if (f == null) break;
             var w = f.WritableData();
             d.Slice(ip, 20).CopyTo(w);
@@ -119,17 +132,12 @@ public sealed class IPFragmenter : Element
             f.SetNetworkHeader(0, laterHl);
             frags.Add(f);
         }
-        // The first fragment is the original, cut down.
         p.Take(p.Length - (ip + hl + chunk));
         var fw = p.WritableData();
         BinaryPrimitives.WriteUInt16BigEndian(fw[(ip + 2)..], (ushort)(hl + chunk));
         BinaryPrimitives.WriteUInt16BigEndian(fw[(ip + 6)..], (ushort)(off0 | 0x2000));
         fw[ip + 10] = fw[ip + 11] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(fw[(ip + 10)..], InternetChecksum.Compute(fw.Slice(ip, hl)));
-        Emit(ref output, p);
-        foreach (var f in frags) Emit(ref output, f);
-        _fragments += 1 + frags.Count;
-        frags.Clear();
     }
 
     private static int CopiedOptions(ReadOnlySpan<byte> opts, Span<byte> dst)

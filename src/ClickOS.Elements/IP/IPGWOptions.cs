@@ -29,6 +29,14 @@ public sealed class IPGWOptions : FilterElement
 
     protected override int Classify(Packet p)
     {
+        int r = Process(p, _my);
+        if (r != 0) _drops++;
+        return r;
+    }
+
+    /// <summary>Processes Record Route and Timestamp options for router address <paramref name="my"/>; 1 = bad options (ICMP_PARAMPROB set).</summary>
+    internal static int Process(Packet p, uint my)
+    {
         int ip = p.HasNetworkHeader ? p.NetworkHeaderOffset : 0;
         if (ip < 0 || p.Length < ip + 20) return 0;
         int hl = (p.Data[ip] & 0x0F) * 4;
@@ -51,7 +59,7 @@ public sealed class IPGWOptions : FilterElement
                 if (ptr < 4) return Bad(p, i + 2);
                 if (ptr + 3 <= len)
                 {
-                    BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr - 1)..], _my);
+                    BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr - 1)..], my);
                     d[i + 2] = (byte)(ptr + 4);
                     changed = true;
                 }
@@ -69,12 +77,12 @@ public sealed class IPGWOptions : FilterElement
                     if (flag == 0) BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr - 1)..], ms);
                     else if (flag == 1)
                     {
-                        BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr - 1)..], _my);
+                        BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr - 1)..], my);
                         BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr + 3)..], ms);
                     }
                     else if (flag == 3)
                     {
-                        if (BinaryPrimitives.ReadUInt32BigEndian(d[(i + ptr - 1)..]) != _my) { i += len; continue; }
+                        if (BinaryPrimitives.ReadUInt32BigEndian(d[(i + ptr - 1)..]) != my) { i += len; continue; }
                         BinaryPrimitives.WriteUInt32BigEndian(d[(i + ptr + 3)..], ms);
                     }
                     else return Bad(p, i + 3);
@@ -99,9 +107,8 @@ public sealed class IPGWOptions : FilterElement
         return 0;
     }
 
-    private int Bad(Packet p, int offset)
+    private static int Bad(Packet p, int offset)
     {
-        _drops++;
         p.SetAnnoU8(AnnoOffsets.IcmpParamProb, (byte)offset);
         return 1;
     }
