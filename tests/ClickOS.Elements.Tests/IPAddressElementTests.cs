@@ -124,6 +124,28 @@ public sealed class IPAddressElementTests : IDisposable
     }
 
     [Fact]
+    public void AggregateIPFlowsNumbersFlowsAndDirections()
+    {
+        static byte[] Udp(string s, string d, ushort sp, ushort dp)
+        {
+            var eth = new EthernetPacket(PhysicalAddress("020000000001"), PhysicalAddress("020000000002"), EthernetType.IPv4);
+            var ip = new IPv4Packet(IPAddress.Parse(s), IPAddress.Parse(d)) { PayloadPacket = new UdpPacket(sp, dp) };
+            eth.PayloadPacket = ip;
+            ip.UpdateIPChecksum();
+            return eth.Bytes;
+        }
+        string inp = Path.Combine(_dir, "in.pcap"), outp = Path.Combine(_dir, "out.ipsum");
+        TestRouter.WritePcap(inp, [Udp("10.0.0.1", "10.0.0.2", 1000, 53), Udp("10.0.0.2", "10.0.0.1", 53, 1000), Udp("10.0.0.3", "10.0.0.2", 1000, 53), Udp("10.0.0.1", "10.0.0.2", 1000, 53)]);
+        using (var t = TestRouter.Start($"FromDump({inp}, STOP true) -> Strip(14) -> MarkIPHeader -> a :: AggregateIPFlows -> ToIPSummaryDump({outp}, FIELDS aggregate paint ip_src) -> Discard;"))
+        {
+            t.Run();
+            Assert.Equal("2", t.Read("a.count"));
+        }
+        var lines = File.ReadAllLines(outp).Where(l => !l.StartsWith('!')).ToArray();
+        Assert.Equal(["1 0 10.0.0.1", "1 1 10.0.0.2", "2 0 10.0.0.3", "1 0 10.0.0.1"], lines);
+    }
+
+    [Fact]
     public void GetIPAddressFillsTheAnnotationUsedByRouting()
     {
         string inp = Path.Combine(_dir, "in.pcap");

@@ -25,6 +25,7 @@ public static partial class IPRegistration
         r.Add("ARPPrint", () => new ARPPrint());
         r.Add("IPInputCombo", () => new IPInputCombo());
         r.Add("IPOutputCombo", () => new IPOutputCombo());
+        r.Add("AggregateIPFlows", () => new AggregateIPFlows());
         r.Add("IPReassembler", () => new IPReassembler());
         r.Add("ICMPPingSource", () => new ICMPPingSource());
         RoutingRegistration.Register(r);
