@@ -564,6 +564,23 @@ public sealed class IPClassifierTests
     }
 
     [Fact]
+    public void AddressInfoNamesWork()
+    {
+        string cfg = $"""
+            AddressInfo(lan 10.0.0.0/8, web 172.16.0.5, gw 02:00:00:00:00:0a);
+            a :: InfiniteSource(DATA {Hex(Udp("10.9.9.9", "172.16.0.5"))}, LIMIT 2, STOP false) -> c :: IPClassifier(src net lan and dst web, ether src gw, -);
+            b :: InfiniteSource(DATA {Hex(Udp("11.0.0.1", "172.16.0.5"))}, LIMIT 1, STOP false) -> c;
+            c[0] -> c0 :: Counter -> Discard; c[1] -> Discard; c[2] -> c2 :: Counter -> Discard;
+            DriverManager(label l, wait 1ms, goto l $(lt $(add $(c0.count) $(c2.count)) 3), stop);
+            """;
+        using var t = TestRouter.Start(cfg);
+        t.Run();
+        Assert.Equal(2, t.ReadLong("c0.count"));
+        Assert.Equal(1, t.ReadLong("c2.count"));
+        t.AssertNoLeaks();
+    }
+
+    [Fact]
     public void AnnotationsSelectTheHeaders()
     {
         var tree = CompileClassifier("src host 10.0.0.1 and dst port 53", "-");

@@ -7,21 +7,6 @@ using ClickOS.Language;
 namespace ClickOS.Elements;
 
 /// <summary>
-/// Resolves address names in IPClassifier/IPFilter patterns (Click's AddressInfo). An element
-/// implementing this interface anywhere in the router is consulted for words that are not
-/// literal addresses, e.g. "src net lan".
-/// </summary>
-public interface IAddressNameProvider
-{
-    /// <summary>The IPv4 address (host byte order) named <paramref name="name"/>, as seen from <paramref name="context"/>.</summary>
-    bool TryLookupIPAddress(string name, Element? context, out uint address);
-    /// <summary>The IPv4 prefix named <paramref name="name"/>.</summary>
-    bool TryLookupIPPrefix(string name, Element? context, out uint address, out uint mask);
-    /// <summary>The Ethernet address named <paramref name="name"/>.</summary>
-    bool TryLookupEtherAddress(string name, Element? context, out byte[] address);
-}
-
-/// <summary>
 /// The tcpdump-like pattern language of Click's IPClassifier and IPFilter: tokenizing, parsing
 /// (with Click's carried-over qualifiers: "src port 80 or 81"), checking (Click's error and
 /// warning messages), and compilation of every pattern into one shared
@@ -91,7 +76,6 @@ public static class IPFilterCompiler
     {
         var rules = new List<ParsedRule>();
         int before = errh.ErrorCount;
-        var names = FindNameProviders(context);
         for (int argno = 0; argno < conf.Count; argno++)
         {
             var words = Tokenize(ConfigText.Unquote(conf[argno]));
@@ -127,7 +111,7 @@ public static class IPFilterCompiler
                 f = Formula.True;
             else
             {
-                var parser = new PatternParser(words, perr, context, names);
+                var parser = new PatternParser(words, perr);
                 f = parser.ParseExpr();
                 if (parser.Pos < words.Count)
                     perr.Error($"garbage after expression at '{words[parser.Pos]}'");
@@ -136,19 +120,6 @@ public static class IPFilterCompiler
         }
         errors = errh.ErrorCount - before;
         return rules;
-    }
-
-    private static IAddressNameProvider[] FindNameProviders(Element? context)
-    {
-        if (context?.Host is not { } host) return [];
-        try
-        {
-            return [.. host.Elements.OfType<IAddressNameProvider>()];
-        }
-        catch (InvalidOperationException)
-        {
-            return [];
-        }
     }
 
     /// <summary>Prefixes messages with "pattern N: " (Click's PrefixErrorHandler).</summary>
@@ -271,13 +242,7 @@ public static class IPFilterCompiler
         "fin" => 0x01, "syn" => 0x02, "rst" => 0x04, "psh" => 0x08, "ack" => 0x10, "urg" => 0x20, _ => -1,
     };
 
-    private static int IcmpTypeByName(string w) => w switch
-    {
-        "echo-reply" => 0, "unreachable" => 3, "sourcequench" => 4, "redirect" => 5, "echo" => 8,
-        "routeradvert" => 9, "routersolicit" => 10, "timeexceeded" => 11, "parameterproblem" => 12,
-        "timestamp" => 13, "timestamp-reply" => 14, "inforeq" => 15, "inforeq-reply" => 16,
-        "maskreq" => 17, "maskreq-reply" => 18, _ => -1,
-    };
+    private static int IcmpTypeByName(string w) => ICMPNames.TypeByName(w);
 
     // Click's userlevel driver also looks port names up in the system's services database.
     private static readonly Lazy<(Dictionary<string, int> Tcp, Dictionary<string, int> Udp)> Services = new(LoadServices);
@@ -613,7 +578,7 @@ public static class IPFilterCompiler
     // ---------------------------------------------------------------------------------------
     // The parser.
 
-    private sealed class PatternParser(List<string> words, Reporter errh, Element? context, IAddressNameProvider[] names)
+    private sealed class PatternParser(List<string> words, Reporter errh)
     {
         public int Pos = 1;
         private Prim _prev = new();
@@ -1015,17 +980,11 @@ public static class IPFilterCompiler
             return tn + tr + word;
         }
 
-        // ---- addresses (literal, or named by an IAddressNameProvider) ----
+        // ---- addresses (literal, or AddressInfo names through ClickOS.Language.NameDatabase) ----
 
-        private bool ParseIPAddress(string w, out uint addr)
-        {
-            if (Values.ParseIPv4(w, out addr)) return true;
-            foreach (var n in names)
-                if (n.TryLookupIPAddress(w, context, out addr)) return true;
-            return false;
-        }
+        private static bool ParseIPAddress(string w, out uint addr) => Values.ParseIPv4(w, out addr);
 
-        private bool ParseIPPrefix(string w, out uint addr, out uint mask)
+        private static bool ParseIPPrefix(string w, out uint addr, out uint mask)
         {
             addr = mask = 0;
             int slash = w.IndexOf('/');
@@ -1045,17 +1004,13 @@ public static class IPFilterCompiler
                 else if (Values.ParseIPv4(m, out mask))
                     return true;
             }
-            foreach (var n in names)
-                if (n.TryLookupIPPrefix(w, context, out addr, out mask)) return true;
             // AddressInfo names ("net lan").
             return !w.Contains('/') && NameDatabase.TryPrefix(w, out addr, out mask);
         }
 
-        private bool ParseEtherAddress(string w, out byte[] eth)
+        private static bool ParseEtherAddress(string w, out byte[] eth)
         {
-            if (Values.ParseEther(w, out eth)) return true;
-            foreach (var n in names)
-                if (n.TryLookupEtherAddress(w, context, out eth) && eth.Length == 6) return true;
+            if (Values.ParseEther(w, out eth) && eth.Length == 6) return true;
             eth = [];
             return false;
         }

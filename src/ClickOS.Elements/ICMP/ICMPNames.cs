@@ -1,49 +1,71 @@
 namespace ClickOS.Elements;
 
-/// <summary>Click's names for ICMP types and codes (ICMPError arguments, IPPrint, IPFilter's "icmp type").</summary>
+/// <summary>
+/// Click's names for ICMP types and codes (its IPNameInfo database), shared by ICMPError's
+/// arguments, IPPrint, IPFilter's "icmp type" and the IP summary dump fields.
+/// </summary>
 public static class ICMPNames
 {
-    private static readonly (int Type, string Name)[] Types =
+    public static readonly (string Name, int Value)[] TypeTable =
     [
-        (0, "echo-reply"), (3, "unreachable"), (4, "sourcequench"), (5, "redirect"), (8, "echo"),
-        (9, "routeradvert"), (10, "routersolicit"), (11, "timeexceeded"), (12, "parameterproblem"),
-        (13, "timestamp"), (14, "timestamp-reply"), (15, "inforeq"), (16, "inforeq-reply"),
-        (17, "maskreq"), (18, "maskreq-reply"),
+        ("echo-reply", 0), ("unreachable", 3), ("sourcequench", 4), ("redirect", 5), ("echo", 8),
+        ("routeradvert", 9), ("routersolicit", 10), ("timeexceeded", 11), ("parameterproblem", 12),
+        ("timestamp", 13), ("timestamp-reply", 14), ("inforeq", 15), ("inforeq-reply", 16),
+        ("maskreq", 17), ("maskreq-reply", 18),
     ];
 
-    private static readonly (int Type, int Code, string Name)[] Codes =
+    private static readonly (string Name, int Value)[] UnreachCodes =
     [
-        (3, 0, "net"), (3, 1, "host"), (3, 2, "protocol"), (3, 3, "port"), (3, 4, "needfrag"), (3, 5, "srcroutefail"),
-        (3, 6, "net-unknown"), (3, 7, "host-unknown"), (3, 8, "isolated"), (3, 9, "net-prohibited"), (3, 10, "host-prohibited"),
-        (3, 11, "net-tos"), (3, 12, "host-tos"), (3, 13, "filter-prohibited"), (3, 14, "host-precedence"), (3, 15, "precedence-cutoff"),
-        (5, 0, "net"), (5, 1, "host"), (5, 2, "tos-net"), (5, 3, "tos-host"),
-        (11, 0, "transit"), (11, 1, "reassembly"),
-        (12, 0, "erroratptr"), (12, 1, "missingopt"), (12, 2, "length"),
+        ("net", 0), ("host", 1), ("protocol", 2), ("port", 3), ("needfrag", 4), ("srcroutefail", 5),
+        ("netunknown", 6), ("hostunknown", 7), ("isolated", 8), ("netprohibited", 9), ("hostprohibited", 10),
+        ("tosnet", 11), ("toshost", 12), ("filterprohibited", 13), ("hostprecedence", 14), ("precedencecutoff", 15),
     ];
+
+    private static readonly (string Name, int Value)[] RedirectCodes = [("net", 0), ("host", 1), ("tosnet", 2), ("toshost", 3)];
+    private static readonly (string Name, int Value)[] TimeExceededCodes = [("transit", 0), ("reassembly", 1)];
+    private static readonly (string Name, int Value)[] ParamProbCodes = [("erroratptr", 0), ("missingopt", 1), ("length", 2)];
+
+    /// <summary>The code names for an ICMP type (empty for types without named codes).</summary>
+    public static (string Name, int Value)[] CodeTable(int type) => type switch
+    {
+        3 => UnreachCodes,
+        5 => RedirectCodes,
+        11 => TimeExceededCodes,
+        12 => ParamProbCodes,
+        _ => [],
+    };
 
     public static string? TypeName(int type)
     {
-        foreach (var (t, n) in Types) if (t == type) return n;
+        foreach (var (n, t) in TypeTable) if (t == type) return n;
         return null;
     }
 
     public static string? CodeName(int type, int code)
     {
-        foreach (var (t, c, n) in Codes) if (t == type && c == code) return n;
+        foreach (var (n, c) in CodeTable(type)) if (c == code) return n;
         return null;
+    }
+
+    /// <summary>A type by name only, or -1.</summary>
+    public static int TypeByName(string name)
+    {
+        foreach (var (n, t) in TypeTable) if (n == name) return t;
+        return -1;
     }
 
     /// <summary>A type by name or number (0-255), or -1.</summary>
     public static int ParseType(string s)
     {
-        foreach (var (t, n) in Types) if (n == s) return t;
+        int t = TypeByName(s);
+        if (t >= 0) return t;
         return int.TryParse(s, out int v) && v is >= 0 and <= 255 ? v : -1;
     }
 
     /// <summary>A code for <paramref name="type"/> by name or number (0-255), or -1.</summary>
     public static int ParseCode(int type, string s)
     {
-        foreach (var (t, c, n) in Codes) if (t == type && n == s) return c;
+        foreach (var (n, c) in CodeTable(type)) if (n == s) return c;
         return int.TryParse(s, out int v) && v is >= 0 and <= 255 ? v : -1;
     }
 

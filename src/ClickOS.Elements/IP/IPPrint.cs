@@ -369,27 +369,10 @@ public sealed class IPPrint : SimpleElement
     }
 
     /// <summary>Click's ICMP type names (IPNameInfo).</summary>
-    public static string? IcmpTypeName(byte type) => type switch
-    {
-        0 => "echo-reply", 3 => "unreachable", 4 => "sourcequench", 5 => "redirect", 8 => "echo",
-        9 => "routeradvert", 10 => "routersolicit", 11 => "timeexceeded", 12 => "parameterproblem",
-        13 => "timestamp", 14 => "timestamp-reply", 15 => "inforeq", 16 => "inforeq-reply",
-        17 => "maskreq", 18 => "maskreq-reply",
-        _ => null,
-    };
+    public static string? IcmpTypeName(byte type) => ICMPNames.TypeName(type);
 
     /// <summary>Click's ICMP code names for unreachable, redirect, time exceeded and parameter problem (IPNameInfo).</summary>
-    public static string? IcmpCodeName(byte type, byte code) => (type, code) switch
-    {
-        (3, 0) => "net", (3, 1) => "host", (3, 2) => "protocol", (3, 3) => "port", (3, 4) => "needfrag",
-        (3, 5) => "srcroutefail", (3, 6) => "netunknown", (3, 7) => "hostunknown", (3, 8) => "isolated",
-        (3, 9) => "netprohibited", (3, 10) => "hostprohibited", (3, 11) => "tosnet", (3, 12) => "toshost",
-        (3, 13) => "filterprohibited", (3, 14) => "hostprecedence", (3, 15) => "precedencecutoff",
-        (5, 0) => "net", (5, 1) => "host", (5, 2) => "tosnet", (5, 3) => "toshost",
-        (11, 0) => "transit", (11, 1) => "reassembly",
-        (12, 0) => "erroratptr", (12, 1) => "missingopt", (12, 2) => "length",
-        _ => null,
-    };
+    public static string? IcmpCodeName(byte type, byte code) => ICMPNames.CodeName(type, code);
 
     /// <summary>Click's Timestamp format: "SEC.USEC", or nine fraction digits when the time has sub-microsecond precision.</summary>
     private static StringBuilder AppendTimestamp(StringBuilder sb, long ns)

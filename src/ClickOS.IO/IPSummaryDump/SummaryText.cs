@@ -1,5 +1,7 @@
 using System.Text;
 
+using ClickOS.Elements;
+
 namespace ClickOS.IO;
 
 /// <summary>
@@ -297,37 +299,12 @@ internal static class SummaryText
         IcmpRouterAdvert = 9, IcmpRouterSolicit = 10, IcmpTimeExceeded = 11, IcmpParamProb = 12, IcmpTstamp = 13,
         IcmpTstampReply = 14, IcmpIReq = 15, IcmpIReqReply = 16, IcmpMaskReq = 17, IcmpMaskReqReply = 18;
 
-    private static readonly (string Name, int Value)[] IcmpTypes =
-    [
-        ("echo", IcmpEcho), ("echo-reply", IcmpEchoReply), ("inforeq", IcmpIReq), ("inforeq-reply", IcmpIReqReply),
-        ("maskreq", IcmpMaskReq), ("maskreq-reply", IcmpMaskReqReply), ("parameterproblem", IcmpParamProb),
-        ("redirect", IcmpRedirect), ("routeradvert", IcmpRouterAdvert), ("routersolicit", IcmpRouterSolicit),
-        ("sourcequench", IcmpSourceQuench), ("timeexceeded", IcmpTimeExceeded), ("timestamp", IcmpTstamp),
-        ("timestamp-reply", IcmpTstampReply), ("unreachable", IcmpUnreach),
-    ];
-
-    private static readonly (string Name, int Value)[] UnreachCodes =
-    [
-        ("filterprohibited", 13), ("host", 1), ("hostprecedence", 14), ("hostprohibited", 10), ("hostunknown", 7),
-        ("isolated", 8), ("needfrag", 4), ("net", 0), ("netprohibited", 9), ("netunknown", 6), ("port", 3),
-        ("precedencecutoff", 15), ("protocol", 2), ("srcroutefail", 5), ("toshost", 12), ("tosnet", 11),
-    ];
-
-    private static readonly (string Name, int Value)[] RedirectCodes = [("host", 1), ("net", 0), ("toshost", 3), ("tosnet", 2)];
-    private static readonly (string Name, int Value)[] TimeExceededCodes = [("reassembly", 1), ("transit", 0)];
-    private static readonly (string Name, int Value)[] ParamProbCodes = [("erroratptr", 0), ("length", 2), ("missingopt", 1)];
+    private static readonly (string Name, int Value)[] IcmpTypes = ICMPNames.TypeTable;
 
     private static readonly (string Name, int Value)[] IPProtoNames =
         [("icmp", 1), ("igmp", 2), ("ipip", 4), ("tcp", 6), ("tcpudp", 257), ("transp", 258), ("udp", 17)];
 
-    private static (string Name, int Value)[] CodeTable(int icmpType) => icmpType switch
-    {
-        IcmpUnreach => UnreachCodes,
-        IcmpRedirect => RedirectCodes,
-        IcmpTimeExceeded => TimeExceededCodes,
-        IcmpParamProb => ParamProbCodes,
-        _ => [],
-    };
+    private static (string Name, int Value)[] CodeTable(int icmpType) => ICMPNames.CodeTable(icmpType);
 
     private static string? Rev((string Name, int Value)[] table, uint v)
     {
