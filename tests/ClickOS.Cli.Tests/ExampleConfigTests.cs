@@ -25,7 +25,7 @@ public sealed class ExampleConfigTests
     public void RouterForwardsAnswersPingsAndDropsBadPackets()
     {
         string o0 = Tmp("eth0.pcap"), o1 = Tmp("eth1.pcap");
-        var r = Run("examples/router/router.click", $"OUT0={o0}", $"OUT1={o1}", "-h", "chk.drop_details");
+        var r = Run("examples/router.click", $"OUT0={o0}", $"OUT1={o1}", "-h", "chk.drop_details");
         try
         {
             Assert.Equal(0, r.Exit);
@@ -44,7 +44,7 @@ public sealed class ExampleConfigTests
     public void RouterSurvivesMalformedTrafficAndCountsEachKind()
     {
         string o0 = Tmp("eth0.pcap"), o1 = Tmp("eth1.pcap");
-        var r = Run("examples/router/router.click", "IN0=examples/router/malformed.pcap", $"OUT0={o0}", $"OUT1={o1}",
+        var r = Run("examples/router.click", "IN0=examples/traffic/malformed.pcap", $"OUT0={o0}", $"OUT1={o1}",
             "-h", "chk.drop_details", "-h", "dt1.drops", "-h", "nonip0.count");
         File.Delete(o0);
         File.Delete(o1);
@@ -64,7 +64,7 @@ public sealed class ExampleConfigTests
     public void FirewallPassesAllowedAndLogsDenied()
     {
         string pass = Tmp("pass.pcap"), log = Tmp("denied.ipsum");
-        var r = Run("examples/firewall/firewall.click", $"PASS={pass}", $"LOG={log}");
+        var r = Run("examples/firewall.click", $"PASS={pass}", $"LOG={log}");
         try
         {
             Assert.Equal(0, r.Exit);

@@ -166,7 +166,7 @@ public sealed class ComboEquivalenceTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     private static string Trace([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "examples", "router", "in0.pcap"));
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "examples", "traffic", "router-in0.pcap"));
 
     private string RunToDumps(string prefix, string body)
     {

@@ -8,8 +8,8 @@
 // drops, redirects, IP options, TTL decrement and fragmentation, all with ICMP errors.
 // The neighbours on each link are simulated by ARPResponders that answer our queries.
 //
-//   clickos run examples/router/router.click [IN0=a.pcap IN1=b.pcap OUT0=x.pcap OUT1=y.pcap]
-define($IN0 examples/router/in0.pcap, $IN1 examples/router/in1.pcap,
+//   clickos run examples/router.click [IN0=a.pcap IN1=b.pcap OUT0=x.pcap OUT1=y.pcap]
+define($IN0 examples/traffic/router-in0.pcap, $IN1 examples/traffic/router-in1.pcap,
        $OUT0 /tmp/clickos-router-eth0.pcap, $OUT1 /tmp/clickos-router-eth1.pcap);
 
 AddressInfo(eth0 10.0.0.1/8 02:00:00:00:00:01,

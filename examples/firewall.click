@@ -3,8 +3,8 @@
 // the resolvers, high UDP ports except a blocked range, and ICMP echo out.
 // Denied packets are logged in IP summary dump format.
 //
-//   clickos run examples/firewall/firewall.click [IN=trace.pcap PASS=out.pcap LOG=denied.ipsum]
-define($IN examples/firewall/in.pcap, $PASS /tmp/clickos-firewall-pass.pcap, $LOG /tmp/clickos-firewall-denied.ipsum);
+//   clickos run examples/firewall.click [IN=trace.pcap PASS=out.pcap LOG=denied.ipsum]
+define($IN examples/traffic/firewall.pcap, $PASS /tmp/clickos-firewall-pass.pcap, $LOG /tmp/clickos-firewall-denied.ipsum);
 
 AddressInfo(lan 10.0.0.0/8, resolvers 192.168.0.0/22, servers 172.16.0.0/12);
 
