@@ -145,6 +145,32 @@ public sealed class IPAddressElementTests : IDisposable
         Assert.Equal(["1 0 10.0.0.1", "1 1 10.0.0.2", "2 0 10.0.0.3", "1 0 10.0.0.1"], lines);
     }
 
+    [Theory]
+    [InlineData("", 1, 0)]
+    [InlineData(", BADADDRS 10.0.0.1", 0, 1)]
+    [InlineData(", MTU 100", 1, 0)]
+    public void ICMPErrorQuotesWithinMtuAndSkipsBadAddresses(string keywords, int errors, int skipped)
+    {
+        string inp = Path.Combine(_dir, "in.pcap"), outp = Path.Combine(_dir, "out.pcap");
+        TestRouter.WritePcap(inp, [Tcp(false)]);
+        using (var t = TestRouter.Start($"FromDump({inp}, STOP true) -> Strip(14) -> MarkIPHeader -> e :: ICMPError(10.9.9.9, unreachable, needfrag, PMTU 1400{keywords}) -> ok :: Counter -> ToDump({outp}, ENCAP IP); e[1] -> no :: Counter -> Discard;"))
+        {
+            t.Run();
+            Assert.Equal(errors, t.ReadLong("ok.count"));
+            Assert.Equal(skipped, t.ReadLong("no.count"));
+            t.AssertNoLeaks();
+        }
+        if (errors == 0) return;
+        var b = File.ReadAllBytes(outp);
+        var ip = new IPv4Packet(new PacketDotNet.Utils.ByteArraySegment(b.AsSpan(40).ToArray()));
+        var icmp = ip.Extract<IcmpV4Packet>();
+        Assert.True(ip.ValidIPChecksum);
+        Assert.Equal("10.0.0.1", ip.DestinationAddress.ToString());
+        Assert.Equal(3, (int)icmp.TypeCode >> 8);
+        Assert.Equal(1400, (b[40 + 26] << 8) | b[40 + 27]); // next-hop MTU field
+        Assert.True(ip.TotalLength <= (keywords.Contains("MTU 100") ? 100 : 576));
+    }
+
     [Fact]
     public void GetIPAddressFillsTheAnnotationUsedByRouting()
     {
