@@ -243,6 +243,17 @@ public abstract class Element
         return null;
     }
 
+    /// <summary>A new batch of clones (shared data, copy on write) of the packets in <paramref name="batch"/>; null if none could be made.</summary>
+    protected PacketBatch? CloneBatch(PacketBatch batch)
+    {
+        var copy = Host.Batches.Rent();
+        foreach (var p in batch.Packets)
+            if (p.Clone() is { } c) copy.Add(c);
+        if (copy.Count > 0) return copy;
+        Host.Batches.Return(copy);
+        return null;
+    }
+
     public string Declaration => $"{Name} :: {ClassName}";
 
     /// <summary>The element's own name as Click prints it in diagnostics ("name :: Class").</summary>

@@ -28,16 +28,7 @@ public sealed class PullTee : Element
         var b = Input(0, max);
         if (b == null) return null;
         for (int o = 1; o < NOutputs; o++)
-        {
-            var copy = Host.Batches.Rent();
-            foreach (var p in b.Packets)
-            {
-                var c = p.Clone();
-                if (c != null) copy.Add(c);
-            }
-            if (copy.Count > 0) Output(o, copy);
-            else Host.Batches.Return(copy);
-        }
+            if (CloneBatch(b) is { } copy) Output(o, copy);
         return b;
     }
 }

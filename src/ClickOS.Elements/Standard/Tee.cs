@@ -28,16 +28,7 @@ public sealed class Tee : Element
         // Like Click: clones go to outputs 0..n-2 in order, the original to the last output.
         int n = NOutputs;
         for (int o = 0; o < n - 1; o++)
-        {
-            var copy = Host.Batches.Rent();
-            foreach (var p in batch.Packets)
-            {
-                var c = p.Clone();
-                if (c != null) copy.Add(c);
-            }
-            if (copy.Count > 0) Output(o, copy);
-            else Host.Batches.Return(copy);
-        }
+            if (CloneBatch(batch) is { } copy) Output(o, copy);
         if (n > 0) Output(n - 1, batch);
         else Drop(batch);
     }
