@@ -14,14 +14,11 @@ namespace ClickOS.Elements;
 /// Handlers: drops, drop_details (with DETAILS).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;45 00 00 1c 00 00 00 00 40 01 66 df 0a 00 00 01 0a 00 00 02 08 00 f7 ff 00 00 00 00&gt;, LIMIT 2, STOP true) -> CheckIPHeader -> i :: CheckICMPHeader(DETAILS true) -> Discard; i[1] -> Discard;</example>
-public sealed class CheckICMPHeader : HeaderCheckElement
+public sealed class CheckICMPHeader : ReasonCheckElement
 {
-    private static readonly string[] ReasonTexts = ["not ICMP", "bad packet length", "bad ICMP checksum"];
+    private static readonly string[] Reasons = ["not ICMP", "bad packet length", "bad ICMP checksum"];
     private const int NotICMP = 0, BadLength = 1, BadChecksum = 2;
 
-    private bool _verbose;
-    private long _drops;
-    private long[]? _reasonDrops;
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -29,12 +26,9 @@ public sealed class CheckICMPHeader : HeaderCheckElement
         var verbose = a.Read("VERBOSE", Args.Bool, false);
         var details = a.Read("DETAILS", Args.Bool, false);
         if (!a.Complete()) return false;
-        _verbose = verbose;
-        _reasonDrops = details ? new long[ReasonTexts.Length] : null;
+        SetReporting(verbose, details);
         return true;
     }
-
-    protected override bool RejectSingly => _verbose;
 
     protected override int Check(Packet p)
     {
@@ -66,18 +60,6 @@ public sealed class CheckICMPHeader : HeaderCheckElement
         return -1;
     }
 
-    protected override void Reject(int reason)
-    {
-        if (_drops == 0 || _verbose)
-            Host.ErrorOutput.Write($"{Declaration}: ICMP header check failed: {ReasonTexts[reason]}\n");
-        _drops++;
-        if (_reasonDrops != null) _reasonDrops[reason]++;
-    }
-
-    public override void AddHandlers()
-    {
-        AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));
-        if (_reasonDrops != null)
-            AddReadHandler("drop_details", () => DropDetails(_reasonDrops, ReasonTexts));
-    }
+    protected override string[] ReasonTexts => Reasons;
+    protected override string FailurePrefix => $"{Declaration}: ICMP header check failed: ";
 }

@@ -18,19 +18,16 @@ namespace ClickOS.Elements;
 /// Handlers: drops, drop_details (with DETAILS).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;45 00 00 1c 00 01 00 00 40 11 66 c6 0a 00 00 02 0a 00 00 09 04 d2 00 35 00 08 00 00&gt;, LIMIT 2, STOP true) -> c :: CheckIPHeader(DETAILS true) -> Discard; c[1] -> Discard;</example>
-public class CheckIPHeader : HeaderCheckElement
+public class CheckIPHeader : ReasonCheckElement
 {
-    private static readonly string[] ReasonTexts =
+    private static readonly string[] Reasons =
         ["tiny packet", "bad IP version", "bad IP header length", "bad IP length", "bad IP checksum", "bad source address"];
     private const int TinyPacket = 0, BadVersion = 1, BadHeaderLength = 2, BadLength = 3, BadChecksum = 4, BadSource = 5;
 
     private int _offset;
     private bool _checksum = true;
-    private bool _verbose;
     private uint[] _badSrc = [];
     private uint[] _goodDst = [];
-    private long _drops;
-    private long[]? _reasonDrops;
 
     /// <summary>Whether checksums are checked unless CHECKSUM says otherwise.</summary>
     protected virtual bool ChecksumByDefault => true;
@@ -69,9 +66,8 @@ public class CheckIPHeader : HeaderCheckElement
         _offset = off;
         _badSrc = bad;
         _goodDst = good;
-        _verbose = verbose;
         _checksum = checksum;
-        _reasonDrops = details ? new long[ReasonTexts.Length] : null;
+        SetReporting(verbose, details);
         return true;
     }
 
@@ -94,8 +90,6 @@ public class CheckIPHeader : HeaderCheckElement
         value = (bad, good);
         return true;
     }
-
-    protected override bool RejectSingly => _verbose;
 
     protected override int Check(Packet p)
     {
@@ -120,18 +114,6 @@ public class CheckIPHeader : HeaderCheckElement
         return -1;
     }
 
-    protected override void Reject(int reason)
-    {
-        if (_drops == 0 || _verbose)
-            Host.ErrorOutput.Write($"{Name}: IP header check failed: {ReasonTexts[reason]}\n");
-        _drops++;
-        if (_reasonDrops != null) _reasonDrops[reason]++;
-    }
-
-    public override void AddHandlers()
-    {
-        AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));
-        if (_reasonDrops != null)
-            AddReadHandler("drop_details", () => DropDetails(_reasonDrops, ReasonTexts));
-    }
+    protected override string[] ReasonTexts => Reasons;
+    protected override string FailurePrefix => $"{Name}: IP header check failed: ";
 }

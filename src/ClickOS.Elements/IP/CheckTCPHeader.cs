@@ -13,14 +13,11 @@ namespace ClickOS.Elements;
 /// DETAILS (bool) keeps per-reason counts. Handlers: drops, drop_details (with DETAILS).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;45 00 00 28 00 00 00 00 40 06 00 00 0a 00 00 01 0a 00 00 02 04 d2 00 50 00 00 00 01 00 00 00 00 50 02 ff ff 00 00 00 00&gt;, LIMIT 2, STOP true) -> CheckIPHeader2 -> SetTCPChecksum -> t :: CheckTCPHeader(DETAILS true) -> Discard; t[1] -> Discard;</example>
-public sealed class CheckTCPHeader : HeaderCheckElement
+public sealed class CheckTCPHeader : ReasonCheckElement
 {
-    private static readonly string[] ReasonTexts = ["not TCP", "bad packet length", "bad TCP checksum"];
+    private static readonly string[] Reasons = ["not TCP", "bad packet length", "bad TCP checksum"];
     private const int NotTCP = 0, BadLength = 1, BadChecksum = 2;
 
-    private bool _verbose;
-    private long _drops;
-    private long[]? _reasonDrops;
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -28,12 +25,9 @@ public sealed class CheckTCPHeader : HeaderCheckElement
         var verbose = a.Read("VERBOSE", Args.Bool, false);
         var details = a.Read("DETAILS", Args.Bool, false);
         if (!a.Complete()) return false;
-        _verbose = verbose;
-        _reasonDrops = details ? new long[ReasonTexts.Length] : null;
+        SetReporting(verbose, details);
         return true;
     }
-
-    protected override bool RejectSingly => _verbose;
 
     protected override int Check(Packet p)
     {
@@ -55,18 +49,6 @@ public sealed class CheckTCPHeader : HeaderCheckElement
         return -1;
     }
 
-    protected override void Reject(int reason)
-    {
-        if (_drops == 0 || _verbose)
-            Host.ErrorOutput.Write($"{Declaration}: TCP header check failed: {ReasonTexts[reason]}\n");
-        _drops++;
-        if (_reasonDrops != null) _reasonDrops[reason]++;
-    }
-
-    public override void AddHandlers()
-    {
-        AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));
-        if (_reasonDrops != null)
-            AddReadHandler("drop_details", () => DropDetails(_reasonDrops, ReasonTexts));
-    }
+    protected override string[] ReasonTexts => Reasons;
+    protected override string FailurePrefix => $"{Declaration}: TCP header check failed: ";
 }

@@ -13,14 +13,11 @@ namespace ClickOS.Elements;
 /// keeps per-reason counts. Handlers: drops, drop_details (with DETAILS).
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;45 00 00 1c 00 01 00 00 40 11 66 c6 0a 00 00 02 0a 00 00 09 04 d2 00 35 00 08 00 00&gt;, LIMIT 2, STOP true) -> CheckIPHeader -> u :: CheckUDPHeader(DETAILS true) -> Discard; u[1] -> Discard;</example>
-public sealed class CheckUDPHeader : HeaderCheckElement
+public sealed class CheckUDPHeader : ReasonCheckElement
 {
-    private static readonly string[] ReasonTexts = ["not UDP", "bad packet length", "bad UDP checksum"];
+    private static readonly string[] Reasons = ["not UDP", "bad packet length", "bad UDP checksum"];
     private const int NotUDP = 0, BadLength = 1, BadChecksum = 2;
 
-    private bool _verbose;
-    private long _drops;
-    private long[]? _reasonDrops;
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
@@ -28,12 +25,9 @@ public sealed class CheckUDPHeader : HeaderCheckElement
         var verbose = a.Read("VERBOSE", Args.Bool, false);
         var details = a.Read("DETAILS", Args.Bool, false);
         if (!a.Complete()) return false;
-        _verbose = verbose;
-        _reasonDrops = details ? new long[ReasonTexts.Length] : null;
+        SetReporting(verbose, details);
         return true;
     }
-
-    protected override bool RejectSingly => _verbose;
 
     protected override int Check(Packet p)
     {
@@ -57,18 +51,6 @@ public sealed class CheckUDPHeader : HeaderCheckElement
         return -1;
     }
 
-    protected override void Reject(int reason)
-    {
-        if (_drops == 0 || _verbose)
-            Host.ErrorOutput.Write($"UDP header check failed: {ReasonTexts[reason]}\n");
-        _drops++;
-        if (_reasonDrops != null) _reasonDrops[reason]++;
-    }
-
-    public override void AddHandlers()
-    {
-        AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));
-        if (_reasonDrops != null)
-            AddReadHandler("drop_details", () => DropDetails(_reasonDrops, ReasonTexts));
-    }
+    protected override string[] ReasonTexts => Reasons;
+    protected override string FailurePrefix => "UDP header check failed: ";
 }

@@ -217,3 +217,44 @@ public abstract class HeaderCheckElement : Element
         return sb.ToString();
     }
 }
+
+/// <summary>
+/// A header checker that reports rejections as Click does: the first failure (every failure
+/// with VERBOSE) prints "PREFIX REASON", and the drops / drop_details (with DETAILS) handlers
+/// count them.
+/// </summary>
+public abstract class ReasonCheckElement : HeaderCheckElement
+{
+    private bool _verbose;
+    private long _drops;
+    private long[]? _reasonDrops;
+
+    /// <summary>The reason texts, indexed by the codes <see cref="HeaderCheckElement.Check"/> returns.</summary>
+    protected abstract string[] ReasonTexts { get; }
+
+    /// <summary>What precedes the reason in the failure message, e.g. "x :: CheckTCPHeader: TCP header check failed: ".</summary>
+    protected abstract string FailurePrefix { get; }
+
+    protected void SetReporting(bool verbose, bool details)
+    {
+        _verbose = verbose;
+        _reasonDrops = details ? new long[ReasonTexts.Length] : null;
+    }
+
+    protected override bool RejectSingly => _verbose;
+
+    protected override void Reject(int reason)
+    {
+        if (_drops == 0 || _verbose)
+            Host.ErrorOutput.Write(FailurePrefix + ReasonTexts[reason] + "\n");
+        _drops++;
+        if (_reasonDrops != null) _reasonDrops[reason]++;
+    }
+
+    public override void AddHandlers()
+    {
+        AddReadHandler("drops", () => _drops.ToString(ElementUtil.Inv));
+        if (_reasonDrops != null)
+            AddReadHandler("drop_details", () => DropDetails(_reasonDrops, ReasonTexts));
+    }
+}
