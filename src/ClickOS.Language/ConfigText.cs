@@ -291,7 +291,13 @@ public static class ConfigText
     {
         if (s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "_-./:@+".Contains(c)))
             return s;
-        var sb = new StringBuilder("\"");
+        return "\"" + EscapeForDoubleQuotes(s) + "\"";
+    }
+
+    /// <summary>Backslash-escapes a value for insertion between double quotes, so unquoting gives it back.</summary>
+    public static string EscapeForDoubleQuotes(string s)
+    {
+        var sb = new StringBuilder(s.Length + 8);
         foreach (char c in s)
         {
             switch (c)
@@ -303,12 +309,12 @@ public static class ConfigText
                 case '\t': sb.Append("\\t"); break;
                 case '\r': sb.Append("\\r"); break;
                 default:
-                    if (c < 32 || c >= 127) sb.Append("\\").Append(Convert.ToString(c & 0xFF, 8).PadLeft(3, '0'));
+                    if (c < 32 || c >= 127) sb.Append('\\').Append(Convert.ToString(c & 0xFF, 8).PadLeft(3, '0'));
                     else sb.Append(c);
                     break;
             }
         }
-        return sb.Append('"').ToString();
+        return sb.ToString();
     }
 
     /// <summary>

@@ -539,8 +539,8 @@ public class Script : Element, ITaskCallback
             }
             else { sb.Append(c); i++; continue; }
             if (value == null) { sb.Append(s, i, end - i); i = end; continue; }
-            if (inDouble) sb.Append(EscapeInQuotes(value));
-            else if (quoteMode) sb.Append('"').Append(EscapeInQuotes(value)).Append('"');
+            if (inDouble) sb.Append(ConfigText.EscapeForDoubleQuotes(value));
+            else if (quoteMode) sb.Append('"').Append(ConfigText.EscapeForDoubleQuotes(value)).Append('"');
             else sb.Append(value);
             i = end;
         }
@@ -564,28 +564,6 @@ public class Script : Element, ITaskCallback
             else if (c == ')' && --depth == 0) return i;
         }
         return s.Length - 1;
-    }
-
-    private static string EscapeInQuotes(string v)
-    {
-        var sb = new StringBuilder(v.Length);
-        foreach (char c in v)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '$': sb.Append("\\$"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\n': sb.Append("\\n"); break;
-                default:
-                    if (c < 32 || c >= 127) sb.Append('\\').Append(Convert.ToString(c & 0xFF, 8).PadLeft(3, '0'));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
     }
 
     private string? CallExpr(string expr, ErrorHandler errh)
