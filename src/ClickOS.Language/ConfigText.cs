@@ -372,8 +372,8 @@ public static class ConfigText
                             var words = SplitSpace(v);
                             v = index < words.Count ? words[index] : null;
                         }
-                        if (v != null) { sb.Append(inDouble ? QuoteInner(v) : v); i = e + 1; continue; }
-                        if (hasDefault) { sb.Append(inDouble ? QuoteInner(def) : def); i = e + 1; continue; }
+                        if (v != null) { sb.Append(inDouble ? EscapeForDoubleQuotes(v) : v); i = e + 1; continue; }
+                        if (hasDefault) { sb.Append(inDouble ? EscapeForDoubleQuotes(def) : def); i = e + 1; continue; }
                     }
                 }
                 else if (IsVarChar(s[i + 1]))
@@ -381,7 +381,7 @@ public static class ConfigText
                     int j = i + 1;
                     while (j < s.Length && IsVarChar(s[j])) j++;
                     var v = lookup(s[(i + 1)..j]);
-                    if (v != null) { sb.Append(inDouble ? QuoteInner(v) : v); i = j; continue; }
+                    if (v != null) { sb.Append(inDouble ? EscapeForDoubleQuotes(v) : v); i = j; continue; }
                     sb.Append(s, i, j - i);
                     i = j;
                     continue;
@@ -391,13 +391,6 @@ public static class ConfigText
             i++;
         }
         return sb.ToString();
-    }
-
-    /// <summary>A value inserted inside double quotes is escaped so unquoting gives it back.</summary>
-    private static string QuoteInner(string v)
-    {
-        var q = Quote(v);
-        return q.Length >= 2 && q[0] == '"' ? q[1..^1] : q;
     }
 
     public static bool IsVarChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
