@@ -7,7 +7,9 @@ namespace ClickOS.IO;
 
 /// <summary>
 /// FromDump(FILENAME [, keywords]): reads packets from a pcap file (either byte order, µs or ns
-/// timestamps) and emits them with their timestamps, one per task run (BURST to change).
+/// timestamps) or a pcapng file (section, interface, enhanced and simple packet blocks), plain
+/// or gzip/bzip2-compressed (recognized by magic bytes), and emits them with their timestamps,
+/// one per task run (BURST to change).
 /// Keywords: STOP (bool: stop the driver at end of file), ACTIVE (bool), SAMPLE (probability),
 /// FORCE_IP (bool: drop non-IP packets), START/END (timestamps), END_CALL (handler), BURST (int),
 /// TIMING (bool: replay at the original pace), EXTRA_LENGTH (bool).
@@ -27,6 +29,8 @@ public sealed class FromDump : Element, ITaskCallback
     private int _bufPos, _bufLen;
     private long _fileSize, _consumed;
     private PcapFormat.Header _hdr;
+    private PcapNg? _ng;
+    private int _linkType;
     private long _count;
     private bool _eof;
     private Task? _task;
@@ -86,16 +90,36 @@ public sealed class FromDump : Element, ITaskCallback
         {
             return errh.Error($"{_filename}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message)}");
         }
+        Fill(4);
+        if (_bufLen < 4) return errh.Error($"{_filename}: not a tcpdump file (too short)");
+        // Compressed dumps are recognized by their magic bytes, as Click does.
+        if (_buf[0] == 0x1f && _buf[1] == 0x8b)
+            Reopen(new System.IO.Compression.GZipStream(new PrefixedStream(_buf.AsSpan(_bufPos, _bufLen - _bufPos).ToArray(), _stream!), System.IO.Compression.CompressionMode.Decompress));
+        else if (_buf[0] == (byte)'B' && _buf[1] == (byte)'Z' && _buf[2] == (byte)'h')
+        {
+            if (_filename == "-") return errh.Error($"{_filename}: bzip2 input from standard input is not supported");
+            var bz = StartBunzip2(_filename, errh);
+            if (bz == null) return false;
+            Reopen(bz);
+        }
         Fill(PcapFormat.FileHeaderSize);
-        if (_bufLen < 4) return errh.Error($"{_filename}: empty file");
+        if (_bufLen < 4) return errh.Error($"{_filename}: not a tcpdump file (too short)");
         var head = _buf.AsSpan(0, Math.Min(_bufLen, PcapFormat.FileHeaderSize));
-        if (head[0] == 0x1f && head[1] == 0x8b) return errh.Error($"{_filename}: compressed (gzip) dumps are not supported yet");
-        if (!PcapFormat.TryParseHeader(head, out _hdr))
-            return errh.Error($"{_filename}: not a tcpdump file (bad magic number)");
-        _bufPos = PcapFormat.FileHeaderSize;
-        _consumed = PcapFormat.FileHeaderSize;
-        if (_hdr.LinkType is not (PcapFormat.LinkEthernet or PcapFormat.LinkRaw or PcapFormat.LinkRawBsd or PcapFormat.LinkRawOpenBsd or PcapFormat.LinkSll or PcapFormat.Link80211))
-            errh.Warning($"{_filename}: unknown link type {_hdr.LinkType}");
+        if (PcapNg.IsSectionHeader(head))
+        {
+            _ng = new PcapNg();
+            _linkType = -1;
+        }
+        else
+        {
+            if (!PcapFormat.TryParseHeader(head, out _hdr))
+                return errh.Error($"{_filename}: not a tcpdump file (bad magic number)");
+            _bufPos = PcapFormat.FileHeaderSize;
+            _consumed = PcapFormat.FileHeaderSize;
+            _linkType = _hdr.LinkType;
+            if (_linkType is not (PcapFormat.LinkEthernet or PcapFormat.LinkRaw or PcapFormat.LinkRawBsd or PcapFormat.LinkRawOpenBsd or PcapFormat.LinkSll or PcapFormat.Link80211))
+                errh.Warning($"{_filename}: unknown link type {_linkType}");
+        }
         if (OutputIsPush(0))
         {
             _task = CreateTask(this, _active, ScheduleInfo.TicketsFor(Host, this));
@@ -124,24 +148,88 @@ public sealed class FromDump : Element, ITaskCallback
         return _bufLen - _bufPos >= need;
     }
 
+    private void Reopen(Stream decompressed)
+    {
+        _stream = decompressed;
+        _bufPos = _bufLen = 0;
+        _fileSize = -1;
+    }
+
+    private System.Diagnostics.Process? _bunzip2;
+
+    private Stream? StartBunzip2(string file, ErrorHandler errh)
+    {
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("bzip2", ["-dc", file]) { RedirectStandardOutput = true, UseShellExecute = false };
+            _bunzip2 = System.Diagnostics.Process.Start(psi);
+            _stream?.Dispose();
+            return _bunzip2?.StandardOutput.BaseStream;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            errh.Error($"{file}: bzip2-compressed, but bzip2 could not be run ({ex.Message})");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads the next capture record: its timestamp, where its bytes are in the buffer, and its
+    /// captured and original lengths. False at end of file.
+    /// </summary>
+    private bool NextRecord(out long ts, out int dataAt, out int caplen, out int len)
+    {
+        ts = 0;
+        dataAt = caplen = len = 0;
+        if (_ng != null) return NextNgRecord(out ts, out dataAt, out caplen, out len);
+        if (!Fill(PcapFormat.RecordHeaderSize)) return false;
+        var rh = _buf.AsSpan(_bufPos, PcapFormat.RecordHeaderSize);
+        bool sw = _hdr.Swapped;
+        long sec = PcapFormat.Read32(rh, sw);
+        long sub = PcapFormat.Read32(rh[4..], sw);
+        caplen = (int)PcapFormat.Read32(rh[8..], sw);
+        len = (int)PcapFormat.Read32(rh[12..], sw);
+        if (caplen < 0 || caplen > 1 << 24) { Host.RuntimeErrors.Error($"{_filename}: bad packet header; giving up"); return false; }
+        if (!Fill(PcapFormat.RecordHeaderSize + caplen)) return false;
+        dataAt = _bufPos + PcapFormat.RecordHeaderSize;
+        _bufPos = dataAt + caplen;
+        _consumed += PcapFormat.RecordHeaderSize + caplen;
+        ts = sec * 1_000_000_000 + (_hdr.Nano ? sub : sub * 1000);
+        return true;
+    }
+
+    /// <summary>pcapng: skips non-packet blocks (keeping section and interface state) until a packet block.</summary>
+    private bool NextNgRecord(out long ts, out int dataAt, out int caplen, out int len)
+    {
+        ts = 0;
+        dataAt = caplen = len = 0;
+        while (true)
+        {
+            if (!Fill(12)) return false;
+            var head = _buf.AsSpan(_bufPos, 12);
+            if (PcapNg.IsSectionHeader(head)) _ng!.StartSection(head);
+            int total = (int)_ng!.Read32(head[4..]);
+            if (total < 12 || total > 1 << 26 || (total & 3) != 0) { Host.RuntimeErrors.Error($"{_filename}: bad pcapng block; giving up"); return false; }
+            if (!Fill(total)) return false;
+            var block = _buf.AsSpan(_bufPos, total);
+            int at = _bufPos;
+            _bufPos += total;
+            _consumed += total;
+            if (_ng.Packet(block, out ts, out int bodyOff, out caplen, out len, out int link))
+            {
+                dataAt = at + bodyOff;
+                _linkType = link;
+                return true;
+            }
+        }
+    }
+
     /// <summary>Reads the next packet that passes the filters, or null at end of file.</summary>
     private Packet? ReadPacket()
     {
         while (!_eof)
         {
-            if (!Fill(PcapFormat.RecordHeaderSize)) { _eof = true; return null; }
-            var rh = _buf.AsSpan(_bufPos, PcapFormat.RecordHeaderSize);
-            bool sw = _hdr.Swapped;
-            long sec = PcapFormat.Read32(rh, sw);
-            long sub = PcapFormat.Read32(rh[4..], sw);
-            int caplen = (int)PcapFormat.Read32(rh[8..], sw);
-            int len = (int)PcapFormat.Read32(rh[12..], sw);
-            if (caplen < 0 || caplen > 1 << 24) { _eof = true; Host.RuntimeErrors.Error($"{_filename}: bad packet record (caplen {caplen})"); return null; }
-            if (!Fill(PcapFormat.RecordHeaderSize + caplen)) { _eof = true; return null; }
-            int dataAt = _bufPos + PcapFormat.RecordHeaderSize;
-            _bufPos = dataAt + caplen;
-            _consumed += PcapFormat.RecordHeaderSize + caplen;
-            long ts = sec * 1_000_000_000 + (_hdr.Nano ? sub : sub * 1000);
+            if (!NextRecord(out long ts, out int dataAt, out int caplen, out int len)) { _eof = true; return null; }
             if (ts < _start) continue;
             if (ts > _end) { _eof = true; return null; }
             if (_sample < 1 && _rng.NextDouble() >= _sample) continue;
@@ -152,7 +240,7 @@ public sealed class FromDump : Element, ITaskCallback
             if (p == null) return null;
             p.TimestampNs = ts;
             if (_extraLength && len > caplen) p.SetAnnoU32(AnnoOffsets.ExtraLength, (uint)(len - caplen));
-            if (_hdr.LinkType == PcapFormat.LinkEthernet) p.SetMacHeader(0);
+            if (_linkType == PcapFormat.LinkEthernet) p.SetMacHeader(0);
             if (ipOff >= 0 && ipOff < caplen)
             {
                 int hl = (data[ipOff] & 0x0F) * 4;
@@ -166,7 +254,7 @@ public sealed class FromDump : Element, ITaskCallback
 
     private int IPOffset(ReadOnlySpan<byte> d)
     {
-        switch (_hdr.LinkType)
+        switch (_linkType)
         {
             case PcapFormat.LinkEthernet:
                 if (d.Length >= 34 && BinaryPrimitives.ReadUInt16BigEndian(d[12..]) == 0x0800 && (d[14] >> 4) == 4) return 14;
@@ -186,8 +274,7 @@ public sealed class FromDump : Element, ITaskCallback
         var b = Host.Batches.Rent();
         for (int i = 0; i < _burst; i++)
         {
-            if (_timing && !TimingAllows()) break;
-            var p = ReadPacket();
+            var p = _timing ? NextTimed() : ReadPacket();
             if (p == null) break;
             b.Add(p);
         }
@@ -195,23 +282,30 @@ public sealed class FromDump : Element, ITaskCallback
         _count += n;
         if (n > 0) Output(0, b);
         else Host.Batches.Return(b);
-        if (_eof) { AtEnd(); return n > 0; }
+        if (_eof && _held == null) { AtEnd(); return n > 0; }
         if (_timing && n == 0) return false;
         task.FastReschedule();
         return n > 0;
     }
 
-    private bool TimingAllows()
+    private Packet? _held; // TIMING: the next packet, waiting for its time
+
+    /// <summary>With TIMING, the next packet once its moment (relative to the first) has come; else null and a timer is set.</summary>
+    private Packet? NextTimed()
     {
-        if (!Fill(PcapFormat.RecordHeaderSize)) return true;
-        var rh = _buf.AsSpan(_bufPos, 8);
-        long ts = PcapFormat.Read32(rh, _hdr.Swapped) * 1_000_000_000L + (_hdr.Nano ? PcapFormat.Read32(rh[4..], _hdr.Swapped) : PcapFormat.Read32(rh[4..], _hdr.Swapped) * 1000L);
+        _held ??= ReadPacket();
+        if (_held == null) return null;
         long now = Host.Clock.NowNs;
-        if (_timingBaseFile == long.MinValue) { _timingBaseFile = ts; _timingBaseNow = now; }
-        long due = _timingBaseNow + (ts - _timingBaseFile);
-        if (due <= now) return true;
-        _timer!.ScheduleAt(due);
-        return false;
+        if (_timingBaseFile == long.MinValue) { _timingBaseFile = _held.TimestampNs; _timingBaseNow = now; }
+        long due = _timingBaseNow + (_held.TimestampNs - _timingBaseFile);
+        if (due > now)
+        {
+            _timer!.ScheduleAt(due);
+            return null;
+        }
+        var p = _held;
+        _held = null;
+        return p;
     }
 
     private bool _ended;
@@ -246,6 +340,11 @@ public sealed class FromDump : Element, ITaskCallback
     {
         _stream?.Dispose();
         _stream = null;
+        _held?.Kill();
+        _held = null;
+        if (_bunzip2 is { HasExited: false }) _bunzip2.Kill();
+        _bunzip2?.Dispose();
+        _bunzip2 = null;
     }
 
     public override void AddHandlers()
@@ -256,7 +355,7 @@ public sealed class FromDump : Element, ITaskCallback
         AddReadHandler("filename", () => _filename);
         AddReadHandler("filesize", () => _fileSize < 0 ? "-" : _fileSize.ToString(inv));
         AddReadHandler("filepos", () => _consumed.ToString(inv));
-        AddReadHandler("encap", () => PcapFormat.EncapName(_hdr.LinkType));
+        AddReadHandler("encap", () => PcapFormat.EncapName(_linkType));
         SetHandler("active", (_, _) => ElementUtil.Bool(_active), ElementUtil.Writer(Args.Bool, v =>
         {
             _active = v;
