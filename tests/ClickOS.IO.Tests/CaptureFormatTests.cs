@@ -91,6 +91,27 @@ public sealed class CaptureFormatTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("START_AFTER 1.5", 3)]     // records at +0, +1, +2, +3, +4 s (and µs): the last three
+    [InlineData("END_AFTER 2.5", 3)]       // the first three
+    [InlineData("START_AFTER 1.5, INTERVAL 1.5", 2)]
+    public void RelativeStartAndEndSelectRecords(string keywords, int expected)
+    {
+        TestRouter.WritePcap(P("in.pcap"), Enumerable.Range(0, 5).Select(_ => TestRouter.Frame(60)));
+        using var t = TestRouter.Start($"FromDump({P("in.pcap")}, STOP true, {keywords}) -> c :: Counter -> Discard;");
+        t.Run();
+        Assert.Equal(expected, t.ReadLong("c.count"));
+    }
+
+    [Fact]
+    public void ExclusiveKeywordsAreErrors()
+    {
+        TestRouter.WritePcap(P("in.pcap"), [TestRouter.Frame(60)]);
+        var t = new TestRouter($"FromDump({P("in.pcap")}, END_AFTER 1, INTERVAL 1) -> Discard;");
+        Assert.Null(t.Router);
+        Assert.Contains("END, END_AFTER and INTERVAL are mutually exclusive", t.Errors.Text);
+    }
+
     [Fact]
     public void TimingReplaysAtTheOriginalPaceInSimulatedTime()
     {

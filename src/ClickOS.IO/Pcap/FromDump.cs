@@ -11,7 +11,8 @@ namespace ClickOS.IO;
 /// or gzip/bzip2-compressed (recognized by magic bytes), and emits them with their timestamps,
 /// one per task run (BURST to change).
 /// Keywords: STOP (bool: stop the driver at end of file), ACTIVE (bool), SAMPLE (probability),
-/// FORCE_IP (bool: drop non-IP packets), START/END (timestamps), END_CALL (handler), BURST (int),
+/// FORCE_IP (bool: drop non-IP packets), START/END (timestamps), START_AFTER/END_AFTER (seconds
+/// after the file's first packet), INTERVAL (seconds after the first packet emitted), END_CALL (handler), BURST (int),
 /// TIMING (bool: replay at the original pace), EXTRA_LENGTH (bool).
 /// Handlers: count, filename, filesize, filepos, encap, active (read/write), stop (write), reset_counts.
 /// </summary>
@@ -30,6 +31,9 @@ public sealed class FromDump : Element, ITaskCallback
     private long _fileSize, _consumed;
     private PcapFormat.Header _hdr;
     private PcapNg? _ng;
+    // Times relative to the first packet in the file (START_AFTER, END_AFTER) or the first one emitted (INTERVAL).
+    private long _startAfterNs = -1, _endAfterNs = -1, _intervalNs = -1;
+    private bool _sawFirst, _emittedFirst;
     private int _linkType;
     private long _count;
     private bool _eof;
@@ -57,6 +61,9 @@ public sealed class FromDump : Element, ITaskCallback
         var forceIp = a.Read("FORCE_IP", Args.Bool, false);
         var start = a.Read("START", Ts, long.MinValue);
         var end = a.Read("END", Ts, long.MaxValue);
+        var startAfter = a.Read("START_AFTER", Args.Seconds, 0.0);
+        var endAfter = a.Read("END_AFTER", Args.Seconds, 0.0);
+        var interval = a.Read("INTERVAL", Args.Seconds, 0.0);
         var endCall = a.Read("END_CALL", Args.Any, "");
         var burst = a.Read("BURST", Args.Unsigned, 1);
         var timing = a.Read("TIMING", Args.Bool, false);
@@ -70,8 +77,15 @@ public sealed class FromDump : Element, ITaskCallback
         _active = active;
         _sample = sample;
         _forceIP = forceIp;
+        if (start.Present && startAfter.Present) return errh.Error("START and START_AFTER are mutually exclusive");
+        if ((end.Present ? 1 : 0) + (endAfter.Present ? 1 : 0) + (interval.Present ? 1 : 0) > 1)
+            return errh.Error("END, END_AFTER and INTERVAL are mutually exclusive");
+        if (stop.Value && endCall.Value.Length > 0) return errh.Error("END_CALL and STOP are mutually exclusive");
         _start = start;
         _end = end;
+        _startAfterNs = startAfter.Present ? (long)(startAfter.Value * 1e9) : -1;
+        _endAfterNs = endAfter.Present ? (long)(endAfter.Value * 1e9) : -1;
+        _intervalNs = interval.Present ? (long)(interval.Value * 1e9) : -1;
         _endCall = endCall.Value.Length > 0 ? endCall.Value : null;
         _burst = Math.Clamp(burst.Value, 1, PacketBatch.MaxSize);
         _timing = timing;
@@ -230,7 +244,18 @@ public sealed class FromDump : Element, ITaskCallback
         while (!_eof)
         {
             if (!NextRecord(out long ts, out int dataAt, out int caplen, out int len)) { _eof = true; return null; }
+            if (!_sawFirst)
+            {
+                _sawFirst = true;
+                if (_startAfterNs >= 0) _start = ts + _startAfterNs;
+                if (_endAfterNs >= 0) _end = ts + _endAfterNs;
+            }
             if (ts < _start) continue;
+            if (!_emittedFirst)
+            {
+                _emittedFirst = true;
+                if (_intervalNs >= 0) _end = ts + _intervalNs;
+            }
             if (ts > _end) { _eof = true; return null; }
             if (_sample < 1 && _rng.NextDouble() >= _sample) continue;
             var data = _buf.AsSpan(dataAt, caplen);
