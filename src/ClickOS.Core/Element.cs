@@ -26,6 +26,9 @@ public abstract class ElementHost
     public abstract NotifierSignal UpstreamEmptySignal(Element e, int port, Task? listener);
     public abstract NotifierSignal DownstreamFullSignal(Element e, int port, Task? listener);
     public abstract IReadOnlyList<Element> Elements { get; }
+    /// <summary>Calls <paramref name="onReadable"/> on the router's thread whenever file descriptor <paramref name="fd"/> is readable.</summary>
+    public abstract void AddSelect(int fd, Action onReadable);
+    public abstract void RemoveSelect(int fd);
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
 
     /// <summary>State shared by all elements of a router under one key (e.g. ICMPError's IP ID counter).</summary>

@@ -109,6 +109,8 @@ public sealed class Packet
     public int Headroom => DataStart - BufStart;
     public int Tailroom => BufEnd - DataStart - DataLength;
     public bool Shared => Buffer.Refs > 1;
+    /// <summary>True when the bytes live in a pinned pool slab, so native code may hold a pointer to them.</summary>
+    public bool DataIsPinned => Buffer.Pooled;
 
     /// <summary>The packet's bytes, read-only. Use <see cref="WritableData"/> to change them.</summary>
     public ReadOnlySpan<byte> Data

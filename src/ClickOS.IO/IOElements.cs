@@ -11,6 +11,10 @@ public static class IOElements
         r.Add("ToDump", () => new ToDump());
         r.Add("FromIPSummaryDump", () => new FromIPSummaryDump());
         r.Add("ToIPSummaryDump", () => new ToIPSummaryDump());
+        r.Add("FromDevice", () => new FromDevice());
+        r.Add("ToDevice", () => new ToDevice());
+        r.Add("KernelTun", () => new KernelTun());
+        r.Add("KernelTap", () => new KernelTap());
     }
 
     /// <summary>A registry with every element this build knows.</summary>

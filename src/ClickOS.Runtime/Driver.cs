@@ -18,10 +18,13 @@ public static class Driver
         var clock = router.Clock;
         using var reg = cancel.Register(router.StopNow);
         using var names = ClickOS.Language.NameDatabase.Enter(router.Names);
+        int iteration = 0;
         while (true)
         {
             if (router.StopRequested && !router.CheckDriver()) break;
             timers.RunDue();
+            // Like Click's driver: look at file descriptors every other iteration even when busy.
+            if (router.HasSelects && (++iteration & 1) == 0) router.PollSelects(0);
             if (sched.HasWork)
             {
                 sched.RunBatch(TasksPerBatch, router.StopRequestedFn);
@@ -62,6 +65,12 @@ public static class Driver
         // About to sleep: let buffered output (Print, scripts) reach its reader.
         router.StandardOutput.Flush();
         router.ErrorOutput.Flush();
+        if (router.HasSelects)
+        {
+            // Sleep in poll() on the descriptors, in short slices so stop requests are seen.
+            router.PollSelects(ms < 0 ? 50 : Math.Min(ms, 50));
+            return;
+        }
         router.WakeEvent.Wait(ms);
         router.WakeEvent.Reset();
     }

