@@ -12,7 +12,7 @@ public sealed class PcapTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static List<(long Sec, long Sub, byte[] Data, int Len)> ReadPcap(string path, out uint magic, out int snaplen, out int linktype)
+    internal static List<(long Sec, long Sub, byte[] Data, int Len)> ReadPcap(string path, out uint magic, out int snaplen, out int linktype)
     {
         var b = File.ReadAllBytes(path);
         magic = BinaryPrimitives.ReadUInt32LittleEndian(b);

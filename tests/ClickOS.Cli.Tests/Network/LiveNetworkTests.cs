@@ -126,6 +126,31 @@ public sealed class LiveNetworkTests
         Assert.True(Handler(click.Output, "tx1.count") > 100, click.Output);
     }
 
+    private static long CpuTicks(int pid)
+    {
+        // Fields 14 and 15 of /proc/PID/stat: user and system time, in clock ticks (1/100 s).
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(f[11]) + long.Parse(f[12]);
+    }
+
+    [NetworkFact]
+    public void IdleInterfacesCostNoCpu()
+    {
+        using var lab = new NetworkLab();
+        string ns = lab.Namespace("idle");
+        lab.Veth(ns, "p0", ns, "p1");
+        var click = lab.StartClick(ns, Example("bridge.click"), "A=p0", "B=p1");
+        Thread.Sleep(300); // let start-up work (JIT, first timers) finish
+        long before = CpuTicks(click.Id);
+        Thread.Sleep(3000);
+        long used = CpuTicks(click.Id) - before;
+        // Two FromDevice and two pull-mode ToDevice elements, all asleep: at most a few ticks
+        // of poll() wake-ups in three seconds (a spinning core would use 300).
+        Assert.True(used <= 5, $"idle bridge used {used} ticks of CPU in 3 s");
+        Assert.Equal(0, click.Stop());
+    }
+
     [NetworkFact("ping")]
     public void KernelTunExchangesIpPacketsWithTheHostStack()
     {

@@ -16,6 +16,25 @@ public sealed class NetworkFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A [Fact] or [Theory] that needs some command-line tools (not root); skipped, with the reason, without them.</summary>
+public sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(params string[] tools)
+    {
+        foreach (var t in tools)
+            if (NetworkLab.FindTool(t) == null) { Skip = $"needs '{t}' (.ci/run installs it from Debian's packages)"; break; }
+    }
+}
+
+public sealed class ToolTheoryAttribute : TheoryAttribute
+{
+    public ToolTheoryAttribute(params string[] tools)
+    {
+        foreach (var t in tools)
+            if (NetworkLab.FindTool(t) == null) { Skip = $"needs '{t}' (.ci/run installs it from Debian's packages)"; break; }
+    }
+}
+
 /// <summary>
 /// Network namespaces, veth pairs and processes for one test. Everything it creates is
 /// removed in Dispose, also when the test fails; all traffic stays inside its namespaces.
@@ -115,16 +134,19 @@ public sealed class NetworkLab : IDisposable
     /// <summary>Starts clickos inside a namespace and waits until its configuration prints "ready".</summary>
     public BackgroundProcess StartClick(string ns, string configFile, params string[] args)
     {
-        string exe = ClickRunner.Executable;
-        var argv = exe.EndsWith(".dll", StringComparison.Ordinal)
-            ? new List<string> { "dotnet", exe } : [exe];
-        argv.Add("run");
-        argv.AddRange(args);
-        argv.Add(configFile);
-        var bp = Start(ns, argv);
+        var bp = Start(ns, ClickArgv(["run", .. args, configFile]));
         if (!bp.WaitForLine("ready", 30_000))
             throw new InvalidOperationException($"clickos did not start:\n{bp.Output}\n{bp.Errors}");
         return bp;
+    }
+
+    /// <summary>The command line that runs clickos with <paramref name="args"/>.</summary>
+    public static List<string> ClickArgv(IEnumerable<string> args)
+    {
+        string exe = ClickRunner.Executable;
+        var argv = exe.EndsWith(".dll", StringComparison.Ordinal) ? new List<string> { "dotnet", exe } : [exe];
+        argv.AddRange(args);
+        return argv;
     }
 
     public static (int Exit, string Out) Sh(string command, int timeoutMs = 30_000)
@@ -198,6 +220,27 @@ public sealed class BackgroundProcess
         while (sw.ElapsedMilliseconds < timeoutMs)
         {
             if (Output.Split('\n').Any(l => l.Trim().StartsWith(text, StringComparison.Ordinal))) return true;
+            if (_p.HasExited) return false;
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
+    /// <summary>Waits for the process to finish by itself; returns its exit code, or -1 after killing it at the timeout.</summary>
+    public int WaitForExit(int timeoutMs)
+    {
+        if (!_p.WaitForExit(timeoutMs)) { _p.Kill(entireProcessTree: true); _p.WaitForExit(); return -1; }
+        _p.WaitForExit();
+        return _p.ExitCode;
+    }
+
+    /// <summary>Waits for a line on standard error that starts with <paramref name="text"/>.</summary>
+    public bool WaitForErrorLine(string text, int timeoutMs)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < timeoutMs)
+        {
+            if (Errors.Split('\n').Any(l => l.Trim().StartsWith(text, StringComparison.Ordinal))) return true;
             if (_p.HasExited) return false;
             Thread.Sleep(20);
         }
