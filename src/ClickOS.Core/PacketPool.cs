@@ -68,7 +68,12 @@ public sealed class PacketPool
         if (_packetCount == 0 && !GrowPackets())
             return null;
         var p = _packets[--_packetCount];
-        AttachBuffer(p, headroom + length + tailroom);
+        // A free packet usually still holds the buffer it was freed with: reuse it as is.
+        var kept = p.Buffer;
+        if (kept != null && headroom + length + tailroom <= kept.Capacity)
+            kept.Refs = 1;
+        else
+            AttachFresh(p, headroom + length + tailroom);
         p.DataStart = p.BufStart + headroom;
         p.DataLength = length;
         p.Free = false;
@@ -86,6 +91,24 @@ public sealed class PacketPool
         if (p != null)
             data.CopyTo(new Span<byte>(p.Slab, p.DataStart, data.Length));
         return p;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AttachFresh(Packet p, int capacity)
+    {
+        DropKept(p);
+        AttachBuffer(p, capacity);
+    }
+
+    /// <summary>Gives the buffer a free packet kept back to the free list.</summary>
+    private void DropKept(Packet p)
+    {
+        var b = p.Buffer;
+        if (b == null) return;
+        p.Buffer = null!;
+        if (_bufferCount == _buffers.Length)
+            Array.Resize(ref _buffers, _buffers.Length * 2);
+        _buffers[_bufferCount++] = b;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -143,8 +166,10 @@ public sealed class PacketPool
         if (p.Free || p.Pool != this)
             ThrowHelper.ThrowBadFree(p.Free);
         p.Free = true;
-        ReleaseBuffer(p.Buffer);
-        p.Buffer = null!;
+        var b = p.Buffer;
+        // The last user of a pooled buffer keeps it while free, saving a detach and reattach.
+        if (--b.Refs != 0 || !b.Pooled)
+            p.Buffer = null!;
         if (_packetCount == _packets.Length)
             Array.Resize(ref _packets, _packets.Length * 2);
         _packets[_packetCount++] = p;
@@ -156,6 +181,7 @@ public sealed class PacketPool
         if (_packetCount == 0 && !GrowPackets())
             return null;
         var p = _packets[--_packetCount];
+        DropKept(p);
         p.Free = false;
         var b = src.Buffer;
         b.Refs++;

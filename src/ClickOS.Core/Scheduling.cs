@@ -51,7 +51,7 @@ public sealed class Task
         }
     }
 
-    public bool Scheduled => HeapIndex >= 0 || (Running && RescheduleRequested);
+    public bool Scheduled => Running ? RescheduleRequested : HeapIndex >= 0;
 
     internal void Attach(TaskScheduler s) => Scheduler = s;
 
@@ -85,7 +85,9 @@ public sealed class TaskScheduler
     private Task[] _heap = new Task[16];
     private int _count;
     private ulong _seq;
-    private Task? _running;
+    // The pass of the task being run (tracked as values: no reference stores on the hot path).
+    private uint _runningPass;
+    private bool _isRunning;
 
     public int ScheduledCount => _count;
     public bool HasWork => _count > 0;
@@ -95,15 +97,22 @@ public sealed class TaskScheduler
         // A running task has left the heap; if it was alone there, a task it wakes joins at its
         // pass (as in Click, where the runner holds the head until it finishes), not at zero.
         // Like Click, where the running task is still the head of the list while it runs.
-        t.Pass = (_running?.Pass ?? (_count > 0 ? _heap[0].Pass : 0)) + t.StrideValue;
+        t.Pass = (_isRunning ? _runningPass : _count > 0 ? _heap[0].Pass : 0) + t.StrideValue;
         Insert(t);
     }
 
     private void Insert(Task t)
     {
+        t.Seq = _seq++;
+        if (_count == 0)
+        {
+            _heap[0] = t;
+            t.HeapIndex = 0;
+            _count = 1;
+            return;
+        }
         if (_count == _heap.Length)
             Array.Resize(ref _heap, _count * 2);
-        t.Seq = _seq++;
         _heap[_count] = t;
         t.HeapIndex = _count;
         SiftUp(_count++);
@@ -121,7 +130,7 @@ public sealed class TaskScheduler
             SiftDown(i);
             SiftUp(i);
         }
-        _heap[_count] = null!;
+        // The vacated slot keeps a stale reference (tasks live as long as their router).
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -174,38 +183,74 @@ public sealed class TaskScheduler
         int ran = 0;
         while (ran < max && _count > 0)
         {
+            // The task stays at the head of the queue while it runs (as in Click); its key is
+            // updated in place afterwards. Tasks woken meanwhile get later passes, so it stays
+            // the head, and (pass, sequence) is a total order, so the run order is the same as
+            // removing and reinserting it.
             var t = _heap[0];
-            Remove(t);
+            if (t.Running) break; // a nested run from inside this task: nothing to do
             t.Running = true;
             t.RescheduleRequested = false;
             t.Calls++;
             ran++;
             bool worked;
-            var outer = _running;
-            _running = t;
+            uint outerPass = _runningPass;
+            bool outerRunning = _isRunning;
+            _runningPass = t.Pass;
+            _isRunning = true;
             try
             {
                 worked = t.Callback.RunTask(t);
             }
+            catch
+            {
+                // A task that throws is left unscheduled, as if it had run and slept.
+                t.RescheduleRequested = false;
+                if (t.HeapIndex >= 0) Remove(t);
+                throw;
+            }
             finally
             {
                 t.Running = false;
-                _running = outer;
+                _runningPass = outerPass;
+                _isRunning = outerRunning;
             }
             if (worked) t.WorkDone++;
-            if (t.RescheduleRequested && t.HeapIndex < 0)
+            if (!t.RescheduleRequested)
+            {
+                if (t.HeapIndex >= 0) Remove(t);
+            }
+            else
             {
                 t.RescheduleRequested = false;
+                bool inHeap = t.HeapIndex >= 0; // false if it unscheduled itself, then asked again
+                bool alone = _count == (inHeap ? 1 : 0);
                 t.Pass += t.StrideValue;
-                bool alone = _count == 0;
-                if (!worked && !alone && (int)(_heap[0].Pass - t.Pass) > 0)
-                    t.Pass = _heap[0].Pass;
-                Insert(t);
+                if (!worked && !alone)
+                {
+                    uint next = inHeap ? MinOtherPass(t) : _heap[0].Pass;
+                    if ((int)(next - t.Pass) > 0) t.Pass = next;
+                }
+                if (inHeap)
+                {
+                    t.Seq = _seq++;
+                    SiftDown(t.HeapIndex);
+                }
+                else Insert(t);
                 if (!worked && alone) break;
             }
             if (stop != null && stop()) break;
         }
         return ran;
+    }
+
+    /// <summary>The smallest pass among the tasks other than <paramref name="head"/>, which is at the root.</summary>
+    private uint MinOtherPass(Task head)
+    {
+        var a = _heap[1];
+        if (_count < 3) return a.Pass;
+        var b = _heap[2];
+        return Less(a, b) ? a.Pass : b.Pass;
     }
 
     /// <summary>Runs one task (tests).</summary>

@@ -14,7 +14,7 @@ public sealed class CaptureFormatTests : IDisposable
 
     private string P(string n) => Path.Combine(_dir, n);
 
-    private static byte[] Block(uint type, byte[] body, bool bigEndian)
+    internal static byte[] Block(uint type, byte[] body, bool bigEndian)
     {
         int padded = (body.Length + 3) & ~3;
         var b = new byte[12 + padded];
@@ -27,7 +27,7 @@ public sealed class CaptureFormatTests : IDisposable
     }
 
     /// <summary>A pcapng file: section header, one interface (optionally with ns resolution), enhanced and simple packets.</summary>
-    private static byte[] PcapNg(bool bigEndian, bool nanos, IReadOnlyList<byte[]> frames)
+    internal static byte[] PcapNg(bool bigEndian, bool nanos, IReadOnlyList<byte[]> frames)
     {
         var ms = new MemoryStream();
         byte[] U32(uint v) { var x = new byte[4]; if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(x, v); else BinaryPrimitives.WriteUInt32LittleEndian(x, v); return x; }

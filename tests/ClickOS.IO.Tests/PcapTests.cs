@@ -143,6 +143,21 @@ public sealed class PcapTests : IDisposable
     }
 
     [Fact]
+    public void ForceIPWithASecondOutputEmitsNonIPThere()
+    {
+        var ip = TestRouter.Frame(60);
+        ip[14] = 0x45;
+        TestRouter.WritePcap(P("in.pcap"), [ip, TestRouter.Frame(60, 0x0806), ip, TestRouter.Frame(70, 0x86DD)]);
+        using var t = TestRouter.Start($"f :: FromDump({P("in.pcap")}, STOP true, FORCE_IP true, SAMPLE 1); f[0] -> c :: Counter -> Discard; f[1] -> n :: Counter -> Discard;");
+        t.Run();
+        Assert.Equal(2, t.ReadLong("c.count"));
+        Assert.Equal(2, t.ReadLong("n.count"));
+        Assert.Equal(130, t.ReadLong("n.byte_count")); // non-IP packets keep their link header
+        Assert.Equal("1", t.Read("f.sampling_prob"));
+        t.AssertNoLeaks();
+    }
+
+    [Fact]
     public void PullModeToDumpUsesItsOwnTask()
     {
         TestRouter.WritePcap(P("in.pcap"), [TestRouter.Frame(60), TestRouter.Frame(61)]);

@@ -126,6 +126,11 @@ internal static unsafe partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int munmap(void* addr, nuint len);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int madvise(void* addr, nuint len, int advice);
+
+    public const int MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3;
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using ClickOS.Core;
 using ClickOS.Elements;
@@ -20,6 +21,8 @@ namespace ClickOS.IO;
 public sealed class FromDump : Element, ITaskCallback
 {
     private string _filename = "";
+    private bool _mmap = true;
+    private string? _readError;
     private bool _stop, _active = true, _forceIP, _timing, _extraLength = true;
     private double _sample = 1;
     private long _start = long.MinValue, _end = long.MaxValue;
@@ -41,9 +44,11 @@ public sealed class FromDump : Element, ITaskCallback
     private Timer? _timer;
     private long _timingBaseFile = long.MinValue, _timingBaseNow;
     private Random _rng = new(0);
+    private PacketPool _pool = null!;
+    private BatchPool _batches = null!;
 
-    public override string PortCount => "0/1";
-    public override string Processing => "a/a";
+    public override string PortCount => "0/1-2";
+    public override string Processing => "a/ah";
 
     private static bool Ts(string s, out long v, out string err)
     {
@@ -68,7 +73,7 @@ public sealed class FromDump : Element, ITaskCallback
         var burst = a.Read("BURST", Args.Unsigned, 1);
         var timing = a.Read("TIMING", Args.Bool, false);
         var extra = a.Read("EXTRA_LENGTH", Args.Bool, true);
-        a.Read("MMAP", Args.Bool, true);
+        var mmap = a.Read("MMAP", Args.Bool, true);
         a.Read("FILEPOS", Args.Int64, 0L);
         if (!a.Complete()) return false;
         if (sample.Value is < 0 or > 1) return errh.Error("SAMPLE: out of range");
@@ -88,6 +93,7 @@ public sealed class FromDump : Element, ITaskCallback
         _intervalNs = interval.Present ? (long)(interval.Value * 1e9) : -1;
         _endCall = endCall.Value.Length > 0 ? endCall.Value : null;
         _burst = Math.Clamp(burst.Value, 1, PacketBatch.MaxSize);
+        _mmap = mmap;
         _timing = timing;
         _extraLength = extra;
         return true;
@@ -95,6 +101,8 @@ public sealed class FromDump : Element, ITaskCallback
 
     public override bool Initialize(ErrorHandler errh)
     {
+        _pool = Host.Pool;
+        _batches = Host.Batches;
         try
         {
             _stream = _filename == "-" ? Console.OpenStandardInput() : new FileStream(_filename, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
@@ -117,6 +125,7 @@ public sealed class FromDump : Element, ITaskCallback
             Reopen(bz);
         }
         Fill(PcapFormat.FileHeaderSize);
+        if (_readError != null) return errh.Error($"{_filename}: {_readError}");
         if (_bufLen < 4) return errh.Error($"{_filename}: not a tcpdump file (too short)");
         var head = _buf.AsSpan(0, Math.Min(_bufLen, PcapFormat.FileHeaderSize));
         if (PcapNg.IsSectionHeader(head))
@@ -134,6 +143,9 @@ public sealed class FromDump : Element, ITaskCallback
             if (_linkType is not (PcapFormat.LinkEthernet or PcapFormat.LinkRaw or PcapFormat.LinkRawBsd or PcapFormat.LinkRawOpenBsd or PcapFormat.LinkSll or PcapFormat.Link80211))
                 errh.Warning($"{_filename}: unknown link type {_linkType}");
         }
+        // Still within the first buffer of an uncompressed regular file: switch to the mapping.
+        if (_mmap && _stream is FileStream && _fileSize > 0 && _bufLen == Math.Min(_fileSize, _buf.Length) && OperatingSystem.IsLinux())
+            _mmap = Remap(_bufPos);
         if (OutputIsPush(0))
         {
             _task = CreateTask(this, _active, ScheduleInfo.TicketsFor(Host, this));
@@ -142,10 +154,48 @@ public sealed class FromDump : Element, ITaskCallback
         return true;
     }
 
+    // MMAP: the file is read through a read-only mapping of 64 MiB at a time, so records
+    // are copied once (into packets) instead of twice (by read(), then into packets).
+    private unsafe byte* _map;
+    private long _mapFileOffset;
+    // tcpdump's largest snapshot length; a bigger record means a corrupt file.
+    private const int MaxRecord = 262144;
+    private const long MapWindow = 64L << 20; // bounds the resident mapping
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe ReadOnlySpan<byte> Buf(int at, int length) =>
+        _map != null ? new ReadOnlySpan<byte>(_map + at, length) : _buf.AsSpan(at, length);
+
+    /// <summary>Maps the window of the file that starts at (the page holding) <paramref name="fileOffset"/>.</summary>
+    private unsafe bool Remap(long fileOffset)
+    {
+        Unmap();
+        long aligned = fileOffset & ~4095L;
+        long len = Math.Min(MapWindow, _fileSize - aligned);
+        if (len <= 0) return false;
+        int fd = (int)((FileStream)_stream!).SafeFileHandle.DangerousGetHandle();
+        void* m = Linux.Native.mmap(null, (nuint)len, Linux.Native.PROT_READ, Linux.Native.MAP_SHARED, fd, (nint)aligned);
+        if (m == (void*)-1) return false;
+        Linux.Native.madvise(m, (nuint)len, Linux.Native.MADV_SEQUENTIAL);
+        _map = (byte*)m;
+        _mapFileOffset = aligned;
+        _bufPos = (int)(fileOffset - aligned);
+        _bufLen = (int)len;
+        return true;
+    }
+
+    private unsafe void Unmap()
+    {
+        if (_map != null) Linux.Native.munmap(_map, (nuint)_bufLen);
+        _map = null;
+    }
+
     /// <summary>Ensures at least <paramref name="need"/> unread bytes are buffered if the file has them.</summary>
-    private bool Fill(int need)
+    private unsafe bool Fill(int need)
     {
         if (_bufLen - _bufPos >= need) return true;
+        if (_map != null)
+            return _mapFileOffset + _bufLen < _fileSize && Remap(_mapFileOffset + _bufPos) && _bufLen - _bufPos >= need;
         if (_bufPos > 0)
         {
             Buffer.BlockCopy(_buf, _bufPos, _buf, 0, _bufLen - _bufPos);
@@ -155,7 +205,20 @@ public sealed class FromDump : Element, ITaskCallback
         if (need > _buf.Length) Array.Resize(ref _buf, Math.Max(need, _buf.Length * 2));
         while (_bufLen < need && _stream != null)
         {
-            int n = _stream.Read(_buf, _bufLen, _buf.Length - _bufLen);
+            int n;
+            try
+            {
+                n = _stream.Read(_buf, _bufLen, _buf.Length - _bufLen);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                // A corrupt compressed stream or a failing disk: report it and end the file here.
+                _readError = ex.Message;
+                Host.RuntimeErrors.Error($"{_filename}: {ex.Message}; giving up");
+                _stream.Dispose();
+                _stream = null;
+                break;
+            }
             if (n <= 0) break;
             _bufLen += n;
         }
@@ -197,13 +260,13 @@ public sealed class FromDump : Element, ITaskCallback
         dataAt = caplen = len = 0;
         if (_ng != null) return NextNgRecord(out ts, out dataAt, out caplen, out len);
         if (!Fill(PcapFormat.RecordHeaderSize)) return false;
-        var rh = _buf.AsSpan(_bufPos, PcapFormat.RecordHeaderSize);
+        var rh = Buf(_bufPos, PcapFormat.RecordHeaderSize);
         bool sw = _hdr.Swapped;
         long sec = PcapFormat.Read32(rh, sw);
         long sub = PcapFormat.Read32(rh[4..], sw);
         caplen = (int)PcapFormat.Read32(rh[8..], sw);
         len = (int)PcapFormat.Read32(rh[12..], sw);
-        if (caplen < 0 || caplen > 1 << 24) { Host.RuntimeErrors.Error($"{_filename}: bad packet header; giving up"); return false; }
+        if (caplen < 0 || caplen > MaxRecord) { Host.RuntimeErrors.Error($"{_filename}: bad packet header (captured length {(uint)caplen}) at offset {_consumed}; giving up"); return false; }
         if (!Fill(PcapFormat.RecordHeaderSize + caplen)) return false;
         dataAt = _bufPos + PcapFormat.RecordHeaderSize;
         _bufPos = dataAt + caplen;
@@ -220,12 +283,12 @@ public sealed class FromDump : Element, ITaskCallback
         while (true)
         {
             if (!Fill(12)) return false;
-            var head = _buf.AsSpan(_bufPos, 12);
+            var head = Buf(_bufPos, 12);
             if (PcapNg.IsSectionHeader(head)) _ng!.StartSection(head);
             int total = (int)_ng!.Read32(head[4..]);
             if (total < 12 || total > 1 << 26 || (total & 3) != 0) { Host.RuntimeErrors.Error($"{_filename}: bad pcapng block; giving up"); return false; }
             if (!Fill(total)) return false;
-            var block = _buf.AsSpan(_bufPos, total);
+            var block = Buf(_bufPos, total);
             int at = _bufPos;
             _bufPos += total;
             _consumed += total;
@@ -258,10 +321,15 @@ public sealed class FromDump : Element, ITaskCallback
             }
             if (ts > _end) { _eof = true; return null; }
             if (_sample < 1 && _rng.NextDouble() >= _sample) continue;
-            var data = _buf.AsSpan(dataAt, caplen);
+            var data = Buf(dataAt, caplen);
             int ipOff = IPOffset(data);
-            if (_forceIP && ipOff < 0) continue;
-            var p = Host.Pool.Make(data);
+            if (_forceIP && ipOff < 0)
+            {
+                // As in Click: with a second output, non-IP packets leave there; else they vanish.
+                if (NOutputs > 1) EmitNonIP(data, ts, caplen, len);
+                continue;
+            }
+            var p = _pool.Make(data);
             if (p == null) return null;
             p.TimestampNs = ts;
             if (_extraLength && len > caplen) p.SetAnnoU32(AnnoOffsets.ExtraLength, (uint)(len - caplen));
@@ -275,6 +343,17 @@ public sealed class FromDump : Element, ITaskCallback
             return p;
         }
         return null;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EmitNonIP(ReadOnlySpan<byte> data, long ts, int caplen, int len)
+    {
+        var p = _pool.Make(data);
+        if (p == null) return;
+        p.TimestampNs = ts;
+        if (_extraLength && len > caplen) p.SetAnnoU32(AnnoOffsets.ExtraLength, (uint)(len - caplen));
+        if (_linkType == PcapFormat.LinkEthernet) p.SetMacHeader(0);
+        OutputOne(1, p);
     }
 
     private int IPOffset(ReadOnlySpan<byte> d)
@@ -296,7 +375,7 @@ public sealed class FromDump : Element, ITaskCallback
     public bool RunTask(Task task)
     {
         if (!_active) return false;
-        var b = Host.Batches.Rent();
+        var b = _batches.Rent();
         for (int i = 0; i < _burst; i++)
         {
             var p = _timing ? NextTimed() : ReadPacket();
@@ -306,7 +385,7 @@ public sealed class FromDump : Element, ITaskCallback
         int n = b.Count;
         _count += n;
         if (n > 0) Output(0, b);
-        else Host.Batches.Return(b);
+        else _batches.Return(b);
         if (_eof && _held == null) { AtEnd(); return n > 0; }
         if (_timing && n == 0) return false;
         task.FastReschedule();
@@ -363,6 +442,7 @@ public sealed class FromDump : Element, ITaskCallback
 
     public override void Cleanup()
     {
+        Unmap();
         _stream?.Dispose();
         _stream = null;
         _held?.Kill();
@@ -381,6 +461,9 @@ public sealed class FromDump : Element, ITaskCallback
         AddReadHandler("filesize", () => _fileSize < 0 ? "-" : _fileSize.ToString(inv));
         AddReadHandler("filepos", () => _consumed.ToString(inv));
         AddReadHandler("encap", () => PcapFormat.EncapName(_linkType));
+        AddReadHandler("sampling_prob", () => _sample.ToString("0.#########", inv));
+        // pcapng packet blocks that could not be used (bad interface number or lengths): counted, skipped.
+        AddReadHandler("skipped", () => (_ng?.Malformed ?? 0).ToString(inv));
         SetHandler("active", (_, _) => ElementUtil.Bool(_active), ElementUtil.Writer(Args.Bool, v =>
         {
             _active = v;

@@ -12,6 +12,9 @@ public sealed class PcapNg
     private const uint ByteOrderMagic = 0x1A2B3C4D;
 
     private bool _swapped;
+
+    /// <summary>Packet blocks skipped because they were malformed.</summary>
+    public long Malformed { get; private set; }
     private readonly List<(int LinkType, int SnapLen, long UnitsPerSecond)> _interfaces = [];
 
     public static bool IsSectionHeader(ReadOnlySpan<byte> b) =>
@@ -64,12 +67,12 @@ public sealed class PcapNg
             }
             case 6: // Enhanced Packet
             {
-                if (total < 32) return false;
+                if (total < 32) { Malformed++; return false; }
                 int iface = (int)Read32(block[8..]);
                 ulong stamp = ((ulong)Read32(block[12..]) << 32) | Read32(block[16..]);
                 caplen = (int)Read32(block[20..]);
                 origLen = (int)Read32(block[24..]);
-                if (iface >= _interfaces.Count || caplen < 0 || 28 + caplen > total - 4) return false;
+                if (iface >= _interfaces.Count || caplen < 0 || 28 + caplen > total - 4) { Malformed++; return false; }
                 var (link, _, units) = _interfaces[iface];
                 tsNs = ToNanoseconds(stamp, units);
                 dataOffset = 28;
@@ -78,7 +81,7 @@ public sealed class PcapNg
             }
             case 3: // Simple Packet
             {
-                if (total < 16 || _interfaces.Count == 0) return false;
+                if (total < 16 || _interfaces.Count == 0) { Malformed++; return false; }
                 origLen = (int)Read32(block[8..]);
                 var (link, snap, _) = _interfaces[0];
                 caplen = Math.Min(origLen, Math.Min(snap > 0 ? snap : int.MaxValue, total - 16));
