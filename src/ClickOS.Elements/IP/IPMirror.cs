@@ -6,7 +6,8 @@ namespace ClickOS.Elements;
 
 /// <summary>
 /// IPMirror([DST_ANNO]): swaps the IP source and destination addresses and, for TCP and UDP
-/// first fragments, the ports (checksums stay valid). With DST_ANNO true (default) the
+/// first fragments, the ports; TCP packets also have their sequence and acknowledgement numbers
+/// swapped (checksums stay valid). With DST_ANNO true (default) the
 /// destination annotation is set to the new destination.
 /// </summary>
 /// <example>InfiniteSource(DATA \&lt;45000014 00000000 400066e8 0a000001 0a000002&gt;, LIMIT 1, STOP true) -> MarkIPHeader -> IPMirror -> Discard;</example>
@@ -45,6 +46,14 @@ public sealed class IPMirror : SimpleElement
                 ushort dp = BinaryPrimitives.ReadUInt16BigEndian(d[(t + 2)..]);
                 BinaryPrimitives.WriteUInt16BigEndian(d[t..], dp);
                 BinaryPrimitives.WriteUInt16BigEndian(d[(t + 2)..], sp);
+                if (proto == 6 && p.Length >= t + 12)
+                {
+                    // TCP: the reply's sequence number is the original's acknowledgement, and vice versa.
+                    uint seq = BinaryPrimitives.ReadUInt32BigEndian(d[(t + 4)..]);
+                    uint ack = BinaryPrimitives.ReadUInt32BigEndian(d[(t + 8)..]);
+                    BinaryPrimitives.WriteUInt32BigEndian(d[(t + 4)..], ack);
+                    BinaryPrimitives.WriteUInt32BigEndian(d[(t + 8)..], seq);
+                }
             }
         }
     }

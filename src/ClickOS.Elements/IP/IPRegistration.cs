@@ -15,10 +15,12 @@ public static partial class IPRegistration
         RegisterHeaderChecks(r);
         RegisterEthernet(r);
         RegisterForwarding(r);
+        RegisterRewriting(r);
     }
 
     static partial void RegisterClassifiers(ElementRegistry r);
     static partial void RegisterHeaderChecks(ElementRegistry r);
     static partial void RegisterEthernet(ElementRegistry r);
     static partial void RegisterForwarding(ElementRegistry r);
+    static partial void RegisterRewriting(ElementRegistry r);
 }
