@@ -6,7 +6,7 @@ using PacketDotNet;
 namespace ClickOS.Elements.Tests;
 
 /// <summary>The IPRewriter family: mappings both ways, checksums (checked by PacketDotNet), specs, limits, expiry.</summary>
-public sealed class RewriterTests : IDisposable
+public sealed partial class RewriterTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "clickos-rw-" + Guid.NewGuid().ToString("N")[..8]);
     public RewriterTests() => Directory.CreateDirectory(_dir);
@@ -242,7 +242,7 @@ public sealed class RewriterTests : IDisposable
         var model = new Dictionary<(FlowId, byte), (int Index, bool Reply)>();
         var live = new List<int>();
         var rng = new Random(3);
-        for (int step = 0; step < 20000; step++)
+        for (int step = 0; step < 60000; step++)
         {
             if (live.Count > 0 && rng.Next(3) == 0)
             {
@@ -263,7 +263,7 @@ public sealed class RewriterTests : IDisposable
             live.Add(idx);
             model[(inId, proto)] = (idx, false);
             model[(outId.Reverse(), proto)] = (idx, true);
-            if (step % 97 == 0)
+            if (step % 1999 == 0)
                 foreach (var ((id, pr), v) in model)
                 {
                     Assert.Equal(v.Index, table.Find(id, pr, out bool reply));

@@ -1,9 +1,11 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ClickOS.Elements;
 
-/// <summary>A TCP/UDP flow identifier: addresses and ports (host order).</summary>
+/// <summary>A TCP/UDP flow identifier: addresses and ports (host order), packed into 12 bytes.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 2)]
 public readonly record struct FlowId(uint Saddr, ushort Sport, uint Daddr, ushort Dport)
 {
     public FlowId Reverse() => new(Daddr, Dport, Saddr, Sport);
@@ -15,44 +17,59 @@ public readonly record struct FlowId(uint Saddr, ushort Sport, uint Daddr, ushor
 }
 
 /// <summary>
-/// The rewriter's flows and their index. A flow is a struct in one array; the index is an
-/// open-addressing table of 32-bit slots (flow number × 2 + direction, plus one), with the
-/// key's hash kept beside it so probes rarely touch the flows. Each flow has two entries:
-/// its forward flow ID and its reply flow ID. Deleting uses backward shifting, so there are no
-/// tombstones and lookups stay short however many flows come and go.
+/// The rewriter's flows and their index, sized for carrier use (a million mappings in about
+/// 50 MB). Flows are 34-byte structs in fixed pages, so growing never copies or doubles them.
+/// The index is open addressing over 32-bit slots, each holding an entry number (flow × 2 +
+/// direction, plus one) in its low bits and a tag of the key's hash in the high bits, so most
+/// probes never touch a flow. Each flow has two entries: its forward flow ID and its reply
+/// flow ID. Deletion shifts entries back, so there are no tombstones and lookups stay short
+/// however many flows come and go.
 /// </summary>
 public sealed class FlowTable
 {
+    [StructLayout(LayoutKind.Sequential, Pack = 2)]
     public struct Flow
     {
         public FlowId In, Out;
-        public long LastNs;
+        public uint LastMs;       // milliseconds on the table's clock; the free-list link when free
         public short Pattern;     // index into the owner's patterns, or -1
-        public byte Proto;
+        public byte Proto;        // 0: free
         public byte State;        // TCP: bit 0 FIN/RST seen; bit 1 data forward; bit 2 data reply
-        public ushort FOut, ROut;
-        public int NextFree;
-        public bool Live;
+        public byte FOut, ROut;
+
+        public readonly bool Live => Proto != 0;
     }
 
-    private Flow[] _flows;
+    public const int MaxPorts = 256;
+    private const int PageShift = 12, PageSize = 1 << PageShift, PageMask = PageSize - 1;
+    private Flow[][] _pages = [];
     private int _freeHead = -1, _used;
-    private int[] _slots;       // 0 empty, else flowIndex * 2 + reply + 1
-    private uint[] _hashes;
-    private int _mask;
+    private uint[] _slots;
+    private int _mask, _valueBits;
+    private uint _valueMask;
     public int Count { get; private set; }
-    public int Capacity { get; set; }
+
+    /// <summary>The mapping limit; rewriters sharing one (MAPPING_CAPACITY naming another) share this object.</summary>
+    public MappingLimit Limit { get; set; } = new();
+
+    public int Capacity => Limit.Capacity;
+    public bool Full => Limit.Used >= Limit.Capacity;
 
     public FlowTable(int capacity)
     {
-        Capacity = capacity;
-        _flows = new Flow[64];
-        _slots = new int[256];
-        _hashes = new uint[256];
+        Limit.Capacity = capacity;
+        _slots = new uint[256];
         _mask = 255;
+        SetValueBits(PageSize);
     }
 
-    public ref Flow this[int i] => ref _flows[i];
+    public ref Flow this[int i]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref _pages[i >> PageShift][i & PageMask];
+    }
+
+    /// <summary>One more than the highest flow index ever used: scans go up to it.</summary>
     public int HighWater => _used;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -64,20 +81,46 @@ public sealed class FlowTable
         return (uint)(h >> 32) ^ (uint)h;
     }
 
-    /// <summary>Finds the flow whose forward or reply ID is <paramref name="f"/>; returns its index (or -1) and the direction.</summary>
-    public int Find(in FlowId f, byte proto, out bool reply)
+    private void SetValueBits(int flowCapacity)
     {
-        uint h = Hash(f, proto);
+        // Entry numbers go up to flowCapacity × 2; the rest of the 32 bits carry the tag.
+        _valueBits = Math.Max(BitOperations.Log2((uint)flowCapacity * 2) + 1, 8);
+        _valueMask = (1u << _valueBits) - 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Tag(uint h) => (h >> _valueBits) << _valueBits;
+
+    /// <summary>Index of the slot where a lookup of hash <paramref name="h"/> starts; for prefetching.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint HashOf(in FlowId f, byte proto) => Hash(f, proto);
+
+    /// <summary>Hints the CPU to fetch the index slot a lookup of <paramref name="h"/> reads first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(uint h)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[(int)h & _mask]));
+    }
+
+    /// <summary>Finds the flow whose forward or reply ID is <paramref name="f"/>; returns its index (or -1) and the direction.</summary>
+    public int Find(in FlowId f, byte proto, out bool reply) => Find(f, proto, Hash(f, proto), out reply);
+
+    public int Find(in FlowId f, byte proto, uint h, out bool reply)
+    {
+        uint tag = Tag(h);
+        var slots = _slots;
         int i = (int)h & _mask;
         while (true)
         {
-            int s = _slots[i];
+            uint s = slots[i];
             if (s == 0) { reply = false; return -1; }
-            if (_hashes[i] == h)
+            if ((s & ~_valueMask) == tag)
             {
-                int fi = (s - 1) >> 1;
-                ref var fl = ref _flows[fi];
-                bool r = ((s - 1) & 1) != 0;
+                int e = (int)(s & _valueMask) - 1;
+                int fi = e >> 1;
+                ref var fl = ref this[fi];
+                bool r = (e & 1) != 0;
                 if (fl.Proto == proto && (r ? fl.Out.Reverse() : fl.In) == f) { reply = r; return fi; }
             }
             i = (i + 1) & _mask;
@@ -85,72 +128,95 @@ public sealed class FlowTable
     }
 
     /// <summary>Adds a flow (both directions); returns its index, or -1 when the table is full.</summary>
-    public int Add(in FlowId inId, in FlowId outId, byte proto, ushort fout, ushort rout, short pattern, long nowNs)
+    public int Add(in FlowId inId, in FlowId outId, byte proto, byte fout, byte rout, short pattern, uint nowMs)
     {
-        if (Count >= Capacity) return -1;
+        if (Full) return -1;
         int fi;
-        if (_freeHead >= 0) { fi = _freeHead; _freeHead = _flows[fi].NextFree; }
+        if (_freeHead >= 0) { fi = _freeHead; _freeHead = (int)this[fi].LastMs; }
         else
         {
-            if (_used == _flows.Length) Array.Resize(ref _flows, _flows.Length * 2);
+            if (_used == _pages.Length * PageSize) AddPage();
             fi = _used++;
         }
-        _flows[fi] = new Flow { In = inId, Out = outId, Proto = proto, FOut = fout, ROut = rout, Pattern = pattern, LastNs = nowNs, Live = true, NextFree = -1 };
+        this[fi] = new Flow { In = inId, Out = outId, Proto = proto, FOut = fout, ROut = rout, Pattern = pattern, LastMs = nowMs };
         Count++;
-        if ((Count * 2 + 1) * 2 > _slots.Length) Grow();
-        Insert(Hash(inId, proto), fi * 2 + 1);
-        Insert(Hash(outId.Reverse(), proto), fi * 2 + 2);
+        Limit.Used++;
+        if ((Count * 2 + 1) * 2 > _slots.Length) Rebuild(_slots.Length * 2, _valueMask);
+        Insert(Hash(inId, proto), (uint)(fi * 2 + 1));
+        Insert(Hash(outId.Reverse(), proto), (uint)(fi * 2 + 2));
         return fi;
     }
 
-    private void Insert(uint h, int value)
+    private void AddPage()
+    {
+        Array.Resize(ref _pages, _pages.Length + 1);
+        _pages[^1] = new Flow[PageSize];
+        int flowCap = _pages.Length * PageSize;
+        if ((uint)flowCap * 2 + 1 > _valueMask)
+        {
+            // Entry numbers outgrew their bits: re-encode the index with shorter tags.
+            uint oldMask = _valueMask;
+            SetValueBits(flowCap * 2);
+            Rebuild(_slots.Length, oldMask);
+        }
+    }
+
+    private void Insert(uint h, uint entry)
     {
         int i = (int)h & _mask;
         while (_slots[i] != 0) i = (i + 1) & _mask;
-        _slots[i] = value;
-        _hashes[i] = h;
+        _slots[i] = Tag(h) | entry;
     }
 
-    private void Grow()
+    private uint EntryHash(uint entry)
     {
-        var oldSlots = _slots;
-        var oldHashes = _hashes;
-        _slots = new int[oldSlots.Length * 2];
-        _hashes = new uint[oldSlots.Length * 2];
-        _mask = _slots.Length - 1;
-        for (int i = 0; i < oldSlots.Length; i++)
-            if (oldSlots[i] != 0) Insert(oldHashes[i], oldSlots[i]);
+        int e = (int)entry - 1;
+        ref var fl = ref this[e >> 1];
+        return (e & 1) == 0 ? Hash(fl.In, fl.Proto) : Hash(fl.Out.Reverse(), fl.Proto);
+    }
+
+    private void Rebuild(int size, uint oldValueMask)
+    {
+        var old = _slots;
+        _slots = new uint[size];
+        _mask = size - 1;
+        foreach (uint s in old)
+            if (s != 0)
+            {
+                uint entry = s & oldValueMask;
+                Insert(EntryHash(entry), entry);
+            }
     }
 
     /// <summary>Removes flow <paramref name="fi"/> (both directions).</summary>
     public void Remove(int fi)
     {
-        ref var fl = ref _flows[fi];
+        ref var fl = ref this[fi];
         if (!fl.Live) return;
-        RemoveSlot(Hash(fl.In, fl.Proto), fi * 2 + 1);
-        RemoveSlot(Hash(fl.Out.Reverse(), fl.Proto), fi * 2 + 2);
-        fl.Live = false;
-        fl.NextFree = _freeHead;
+        RemoveSlot(Hash(fl.In, fl.Proto), (uint)(fi * 2 + 1));
+        RemoveSlot(Hash(fl.Out.Reverse(), fl.Proto), (uint)(fi * 2 + 2));
+        fl.Proto = 0;
+        fl.LastMs = (uint)_freeHead;
         _freeHead = fi;
         Count--;
+        Limit.Used--;
     }
 
-    private void RemoveSlot(uint h, int value)
+    private void RemoveSlot(uint h, uint entry)
     {
         int i = (int)h & _mask;
-        while (_slots[i] != value) i = (i + 1) & _mask;
+        while ((_slots[i] & _valueMask) != entry) i = (i + 1) & _mask;
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = i;
         int j = (i + 1) & _mask;
         while (_slots[j] != 0)
         {
-            int home = (int)_hashes[j] & _mask;
+            int home = (int)EntryHash(_slots[j] & _valueMask) & _mask;
             // Can the entry at j move to the hole? Only if its home is not in (hole, j].
             bool inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
             if (!inRange)
             {
                 _slots[hole] = _slots[j];
-                _hashes[hole] = _hashes[j];
                 hole = j;
             }
             j = (j + 1) & _mask;
@@ -158,6 +224,6 @@ public sealed class FlowTable
         _slots[hole] = 0;
     }
 
-    /// <summary>Approximate bytes held per live flow (flows plus index).</summary>
-    public long BytesAllocated => (long)_flows.Length * Unsafe.SizeOf<Flow>() + (long)_slots.Length * 8;
+    /// <summary>Bytes held by flows and index.</summary>
+    public long BytesAllocated => (long)_pages.Length * PageSize * Unsafe.SizeOf<Flow>() + (long)_slots.Length * 4;
 }

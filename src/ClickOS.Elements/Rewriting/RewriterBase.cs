@@ -14,14 +14,27 @@ public interface IIPMapper
     bool MapFlow(RewriterBase rewriter, in FlowId inId, byte proto, out FlowId outId, out int foutput, out int routput);
 }
 
+/// <summary>A mapping limit that several rewriters can share (MAPPING_CAPACITY naming another rewriter).</summary>
+public sealed class MappingLimit
+{
+    public int Capacity = int.MaxValue;
+    public int Used;
+}
+
 /// <summary>
 /// The IPRewriter family's engine: input specifications (drop, discard, pass, keep, pattern,
-/// mapper elements), the flow table with both directions indexed, incremental checksum
-/// updates, TCP- and UDP-aware timeouts with amortized expiry, and the common handlers.
+/// named patterns, mapper elements), the flow table with both directions indexed, incremental
+/// checksum updates, TCP- and UDP-aware timeouts with amortized expiry, GUARANTEE-aware
+/// eviction when full, and the common handlers. Subclasses pick the protocols and the flow key:
+/// address and port (IPRewriter), address pair (IPAddrPairRewriter) or source address alone
+/// (IPAddrRewriter).
 /// </summary>
-public abstract class RewriterBase : Element, ITaskCallback
+public abstract class RewriterBase : Element
 {
     private enum SpecKind { Drop, Pass, Keep, Pattern, Mapper }
+
+    /// <summary>What identifies a flow.</summary>
+    protected enum FlowKey { AddressAndPort, AddressPair, SourceAddress }
 
     private sealed class InputSpec
     {
@@ -35,14 +48,19 @@ public abstract class RewriterBase : Element, ITaskCallback
 
     private readonly List<InputSpec> _specs = [];
     private readonly List<RewriterPattern> _patterns = [];
-    private FlowTable _table = new(1 << 30);
-    private long _mappingFailures;
+    private FlowTable _table = new(int.MaxValue);
+    private long _mappingFailures, _evictions;
     private bool _dstAnno = true;
-    private long _tcpTimeout, _tcpDoneTimeout, _tcpNodataTimeout, _udpTimeout, _udpStreamingTimeout, _guarantee;
+    private uint _tcpTimeout, _tcpDoneTimeout, _tcpNodataTimeout, _udpTimeout, _udpStreamingTimeout, _guarantee;
     private long _reapIntervalNs;
     private Timer? _reapTimer;
     private int _reapCursor;
-    private int[] _outs = new int[PacketBatch.MaxSize];
+    private string _capacityOf = "";
+    private readonly int[] _outs = new int[PacketBatch.MaxSize];
+    private readonly FlowId[] _ids = new FlowId[PacketBatch.MaxSize];
+    private readonly uint[] _hashes = new uint[PacketBatch.MaxSize];
+    private readonly byte[] _protos = new byte[PacketBatch.MaxSize];
+    private const int NeedsLookup = int.MinValue;
 
     public override string PortCount => "1-/1-";
     public override string Processing => "h/h";
@@ -50,13 +68,19 @@ public abstract class RewriterBase : Element, ITaskCallback
     /// <summary>Whether this rewriter handles protocol <paramref name="proto"/> (6 TCP, 17 UDP).</summary>
     protected abstract bool Handles(byte proto);
 
+    /// <summary>What identifies a flow; address and port unless overridden.</summary>
+    protected virtual FlowKey Key => FlowKey.AddressAndPort;
+
     public FlowTable Table => _table;
+
+    /// <summary>Milliseconds on the flow table's clock.</summary>
+    protected uint NowMs => (uint)(Host.Clock.NowNs / 1_000_000);
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
         var a = new Args(conf, errh);
-        var cap = a.Read("MAPPING_CAPACITY", Args.Unsigned, 0);
-        var cap2 = a.Read("CAPACITY", Args.Unsigned, 0);
+        var cap = a.Read("MAPPING_CAPACITY", Args.Word, "");
+        var cap2 = a.Read("CAPACITY", Args.Word, "");
         var dstAnno = a.Read("DST_ANNO", Args.Bool, true);
         a.Read("REPLY_ANNO", Args.Any, "");
         var tcpTimeout = a.Read("TCP_TIMEOUT", Args.Seconds, 86400.0);
@@ -73,18 +97,25 @@ public abstract class RewriterBase : Element, ITaskCallback
         var reapTime = a.Read("REAP_TIME", Args.Seconds, -1.0);
         var specs = a.Rest();
         if (!a.Complete()) return false;
-        static long Ns(double s) => (long)(s * 1e9);
+        static uint Ms(double s) => (uint)Math.Min(s * 1000, int.MaxValue);
         _dstAnno = dstAnno;
-        _tcpTimeout = Ns(tcpTimeout);
-        _tcpDoneTimeout = Ns(tcpDone);
-        _tcpNodataTimeout = Ns(tcpNodata);
-        _udpTimeout = Ns(timeout.Value >= 0 ? timeout.Value : udpTimeout.Value);
-        _udpStreamingTimeout = Ns(streaming.Value >= 0 ? streaming.Value : udpStreaming.Value >= 0 ? udpStreaming.Value : _udpTimeout / 1e9);
-        _guarantee = Ns(guarantee.Value >= 0 ? guarantee.Value : Math.Max(tcpGuarantee.Value, udpGuarantee.Value));
-        _reapIntervalNs = Ns(reapTime.Value >= 0 ? reapTime.Value : reap.Value);
-        int capacity = cap2.Present ? cap2.Value : cap.Present ? cap.Value : int.MaxValue;
-        _table = new FlowTable(capacity);
+        _tcpTimeout = Ms(tcpTimeout);
+        _tcpDoneTimeout = Ms(tcpDone);
+        _tcpNodataTimeout = Ms(tcpNodata);
+        _udpTimeout = Ms(timeout.Value >= 0 ? timeout.Value : udpTimeout.Value);
+        _udpStreamingTimeout = streaming.Value >= 0 ? Ms(streaming.Value) : udpStreaming.Value >= 0 ? Ms(udpStreaming.Value) : _udpTimeout;
+        _guarantee = Ms(guarantee.Value >= 0 ? guarantee.Value : Math.Max(tcpGuarantee.Value, udpGuarantee.Value));
+        _reapIntervalNs = (long)((reapTime.Value >= 0 ? reapTime.Value : reap.Value) * 1e9);
         bool ok = true;
+        if (NOutputs > FlowTable.MaxPorts)
+            ok = errh.Error($"too many outputs (at most {FlowTable.MaxPorts})");
+        string capText = cap2.Present ? cap2.Value : cap.Value;
+        if (capText.Length > 0)
+        {
+            if (int.TryParse(capText, NumberStyles.None, CultureInfo.InvariantCulture, out int c)) _table.Limit.Capacity = c;
+            else if (char.IsAsciiDigit(capText[0])) ok = errh.Error($"MAPPING_CAPACITY: expected integer or element name, not '{capText}'");
+            else _capacityOf = capText;
+        }
         if (specs.Count != NInputs)
             ok = errh.Error($"need {NInputs} arguments, one per input port");
         for (int i = 0; i < specs.Count; i++)
@@ -97,6 +128,7 @@ public abstract class RewriterBase : Element, ITaskCallback
         var w = ConfigText.SplitSpace(text);
         var s = new InputSpec { Text = text };
         string kw = w.Count > 0 ? w[0] : "";
+        bool addrOnly = Key != FlowKey.AddressAndPort;
         bool Out(string word, out int port)
         {
             if (int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port < NOutputs) return true;
@@ -116,16 +148,27 @@ public abstract class RewriterBase : Element, ITaskCallback
                 s.Kind = SpecKind.Keep;
                 if (!Out(w[1], out s.FOut) || !Out(w[2], out s.ROut)) return false;
                 break;
-            case "pattern" when w.Count == 7 || w.Count == 5:
+            case "pattern" when w.Count == 4:
             {
-                var pat = RewriterPattern.Parse(w, 1, out string err);
-                if (pat == null) return errh.Error($"input spec {input}: {err}");
+                // A pattern named by an IPRewriterPatterns element (configured before rewriters).
+                var pat = IPRewriterPatterns.Find(Host, w[1]);
+                if (pat == null) return errh.Error($"input spec {input}: no pattern named '{w[1]}'");
+                if (addrOnly && !pat.AddressOnly)
+                    return errh.Error($"input spec {input}: pattern '{w[1]}' has ports; {ClassName} needs an address pattern");
                 s.Kind = SpecKind.Pattern;
-                if (w.Count == 7)
-                {
-                    if (!Out(w[5], out s.FOut) || !Out(w[6], out s.ROut)) return false;
-                }
-                else if (!Out(w[5 - 1], out s.FOut)) return false; // "pattern ... FOUTPUT": replies to the same port
+                if (!Out(w[2], out s.FOut) || !Out(w[3], out s.ROut)) return false;
+                s.Pattern = AddPattern(pat);
+                break;
+            }
+            case "pattern" when !addrOnly && w.Count == 7:
+            case "pattern" when addrOnly && w.Count == 5:
+            {
+                var pat = addrOnly ? RewriterPattern.ParseAddresses(w, 1, out string err) : RewriterPattern.Parse(w, 1, out err);
+                if (pat == null) return errh.Error($"input spec {input}: {err}");
+                if (Key == FlowKey.SourceAddress && !pat.KeepDaddr)
+                    return errh.Error($"input spec {input}: {ClassName} rewrites only source addresses; DADDR must be '-'");
+                s.Kind = SpecKind.Pattern;
+                if (!Out(w[^2], out s.FOut) || !Out(w[^1], out s.ROut)) return false;
                 s.Pattern = AddPattern(pat);
                 break;
             }
@@ -136,7 +179,8 @@ public abstract class RewriterBase : Element, ITaskCallback
                     s.MapperName = w[0];
                     break;
                 }
-                return errh.Error($"input spec {input}: bad input specification '{text}'");
+                return errh.Error($"input spec {input}: bad input specification '{text}'" +
+                    (kw == "pattern" ? addrOnly ? " (expected 'pattern SADDR DADDR FOUTPUT ROUTPUT')" : " (expected 'pattern SADDR SPORT DADDR DPORT FOUTPUT ROUTPUT')" : ""));
         }
         _specs.Add(s);
         return true;
@@ -145,6 +189,8 @@ public abstract class RewriterBase : Element, ITaskCallback
     /// <summary>Registers a pattern whose live flows this rewriter counts; mappers call it for their own patterns.</summary>
     public short AddPattern(RewriterPattern p)
     {
+        int i = _patterns.IndexOf(p);
+        if (i >= 0) return (short)i;
         _patterns.Add(p);
         return (short)(_patterns.Count - 1);
     }
@@ -161,6 +207,11 @@ public abstract class RewriterBase : Element, ITaskCallback
             if (e is IIPMapper m) s.Mapper = m;
             else ok = errh.Error(e == null ? $"'{s.MapperName}' is not an element" : $"'{s.MapperName}' is not an IPMapper");
         }
+        if (_capacityOf.Length > 0)
+        {
+            if (Host.FindElement(_capacityOf, this) is RewriterBase other) _table.Limit = other._table.Limit;
+            else ok = errh.Error($"MAPPING_CAPACITY: '{_capacityOf}' is not a rewriter element");
+        }
         _reapTimer = CreateTimer(Reap);
         _reapTimer.ScheduleAfter(ReapSliceNs);
         return ok;
@@ -168,11 +219,11 @@ public abstract class RewriterBase : Element, ITaskCallback
 
     // Expiry is amortized: every second a slice of the table is checked, so the whole table is
     // swept once per REAP_INTERVAL and no single sweep holds up packets.
-    private long ReapSliceNs => Math.Min(_reapIntervalNs, 1_000_000_000L);
+    private long ReapSliceNs => Math.Max(Math.Min(_reapIntervalNs, 1_000_000_000L), 1_000_000L);
 
     private void Reap(Timer t)
     {
-        long now = Host.Clock.NowNs;
+        uint now = NowMs;
         int n = _table.HighWater;
         if (n > 0)
         {
@@ -183,13 +234,13 @@ public abstract class RewriterBase : Element, ITaskCallback
                 if (_reapCursor >= n) _reapCursor = 0;
                 int fi = _reapCursor++;
                 ref var f = ref _table[fi];
-                if (f.Live && now - f.LastNs > Timeout(f)) RemoveFlow(fi);
+                if (f.Live && now - f.LastMs > Timeout(f)) RemoveFlow(fi);
             }
         }
         t.Reschedule(ReapSliceNs);
     }
 
-    private long Timeout(in FlowTable.Flow f)
+    private uint Timeout(in FlowTable.Flow f)
     {
         if (f.Proto == 6)
         {
@@ -203,34 +254,139 @@ public abstract class RewriterBase : Element, ITaskCallback
     {
         short pi = _table[fi].Pattern;
         if (pi >= 0) _patterns[pi].LiveFlows--;
+        if ((_table[fi].State & 8) != 0) _seqDeltas.Remove(fi);
         _table.Remove(fi);
+    }
+
+    // Sequence-number shifts of TCP flows whose payload changed length (FTP PORT rewriting).
+    // Rare, so they live beside the table; flow state bit 3 says a flow has one.
+    private struct SeqDelta
+    {
+        public uint Trigger;      // forward sequence number of the packet that changed length
+        public int Delta;         // total shift for data after it
+        public int OldDelta;      // shift for data up to it
+    }
+
+    private readonly Dictionary<int, SeqDelta> _seqDeltas = [];
+
+    /// <summary>
+    /// Records that the forward packet at sequence <paramref name="triggerSeq"/> of the TCP flow
+    /// <paramref name="inId"/> (as it reaches this rewriter) grew by <paramref name="delta"/> bytes:
+    /// later forward data is shifted and the peer's acknowledgments are shifted back.
+    /// </summary>
+    public bool AddSequenceDelta(in FlowId inId, uint triggerSeq, int delta)
+    {
+        int fi = _table.Find(inId, 6, out bool reply);
+        if (fi < 0 || reply) return false;
+        ref var f = ref _table[fi];
+        if ((f.State & 8) != 0 && _seqDeltas.TryGetValue(fi, out var old))
+        {
+            if (old.Trigger == triggerSeq) return true; // a retransmission: already counted
+            _seqDeltas[fi] = new SeqDelta { Trigger = triggerSeq, OldDelta = old.Delta, Delta = old.Delta + delta };
+        }
+        else _seqDeltas[fi] = new SeqDelta { Trigger = triggerSeq, Delta = delta };
+        f.State |= 8;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AdjustSequence(Packet p, int ip, int t, int fi, bool reply)
+    {
+        var d0 = p.Data;
+        if (d0[ip + 9] != 6 || d0.Length < t + 18 || !_seqDeltas.TryGetValue(fi, out var sd)) return;
+        var d = p.WritableData();
+        int at = reply ? t + 8 : t + 4;
+        uint v = BinaryPrimitives.ReadUInt32BigEndian(d[at..]);
+        uint nv;
+        if (!reply) nv = (uint)(v + ((int)(v - sd.Trigger) > 0 ? sd.Delta : sd.OldDelta));
+        else
+        {
+            if ((d[t + 13] & 0x10) == 0) return; // no ACK
+            nv = (uint)(v - ((int)(v - (sd.Trigger + (uint)sd.OldDelta)) > 0 ? sd.Delta : sd.OldDelta));
+        }
+        if (nv == v) return;
+        BinaryPrimitives.WriteUInt32BigEndian(d[at..], nv);
+        ushort c = BinaryPrimitives.ReadUInt16BigEndian(d[(t + 16)..]);
+        Update32(ref c, v, nv);
+        BinaryPrimitives.WriteUInt16BigEndian(d[(t + 16)..], c);
+    }
+
+    /// <summary>
+    /// Makes room for a new flow in a full table: of a bounded sample of flows, evicts the one
+    /// idle longest, provided it is past its GUARANTEE. Bounded work keeps floods from stalling
+    /// the data path; a table full of guaranteed flows refuses new ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EvictOne(uint now)
+    {
+        int n = _table.HighWater;
+        if (n == 0 || _table.Count == 0) return false;
+        int best = -1;
+        uint bestAge = 0;
+        for (int k = 0; k < 64; k++)
+        {
+            if (_reapCursor >= n) _reapCursor = 0;
+            int fi = _reapCursor++;
+            ref var f = ref _table[fi];
+            if (!f.Live) continue;
+            uint age = now - f.LastMs;
+            if (age > _guarantee && age >= bestAge) { best = fi; bestAge = age; }
+        }
+        if (best < 0) return false;
+        RemoveFlow(best);
+        _evictions++;
+        return true;
     }
 
     public override void Push(int port, PacketBatch batch)
     {
         var outs = _outs;
         var ps = batch.Packets;
-        long now = Host.Clock.NowNs;
+        uint now = NowMs;
+        var spec = _specs[port];
+        // Two passes: parse every packet and prefetch its index slot, then look them up, so
+        // the cache misses of a big table overlap instead of queuing one after another.
         for (int i = 0; i < ps.Length; i++)
-            outs[i] = Process(ps[i], port, now);
+        {
+            int o = Parse(ps[i], spec, out _ids[i], out _protos[i]);
+            if (o == NeedsLookup)
+            {
+                uint h = _table.HashOf(_ids[i], _protos[i]);
+                _hashes[i] = h;
+                _table.Prefetch(h);
+            }
+            outs[i] = o;
+        }
+        for (int i = 0; i < ps.Length; i++)
+            if (outs[i] == NeedsLookup)
+                outs[i] = Process(ps[i], spec, _ids[i], _protos[i], _hashes[i], now);
         Dispatch(batch, outs.AsSpan(0, ps.Length));
     }
 
-    /// <summary>Rewrites one packet; returns its output port, or -1 to drop it.</summary>
-    private int Process(Packet p, int port, long now)
+    /// <summary>Finds the packet's flow key; returns NeedsLookup, or the output for a packet this rewriter does not map.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Parse(Packet p, InputSpec spec, out FlowId id, out byte proto)
     {
-        var spec = _specs[port];
+        id = default;
+        proto = 0;
         int ip = p.HasNetworkHeader ? p.NetworkHeaderOffset : -1;
         var d = p.Data;
         if (ip < 0 || d.Length < ip + 20) return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
+        proto = d[ip + 9];
+        if (!Handles(proto)) return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
+        uint sa = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), da = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]);
+        if (Key != FlowKey.AddressAndPort)
+        {
+            // Address rewriters map every protocol and every fragment alike.
+            proto = 0xFF;
+            id = Key == FlowKey.AddressPair ? new FlowId(sa, 0, da, 0) : new FlowId(sa, 0, 0, 0);
+            return NeedsLookup;
+        }
         int hl = (d[ip] & 0x0F) * 4;
-        byte proto = d[ip + 9];
         bool first = (BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 6)..]) & 0x1FFF) == 0;
         int t = ip + hl;
-        if (!Handles(proto) || !first || d.Length < t + (proto == 1 ? 8 : 4))
+        if (!first || d.Length < t + (proto == 1 ? 8 : 4))
             return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
-        uint sa = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), da = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]);
-        FlowId id;
         if (proto == 1)
         {
             // ICMP echo: the identifier plays the port. A request is (src, id, dst, 0) and a
@@ -242,7 +398,23 @@ public abstract class RewriterBase : Element, ITaskCallback
             else return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
         }
         else id = new FlowId(sa, BinaryPrimitives.ReadUInt16BigEndian(d[t..]), da, BinaryPrimitives.ReadUInt16BigEndian(d[(t + 2)..]));
-        int fi = _table.Find(id, proto, out bool reply);
+        return NeedsLookup;
+    }
+
+    /// <summary>Rewrites one packet; returns its output port, or -1 to drop it.</summary>
+    private int Process(Packet p, InputSpec spec, FlowId id, byte proto, uint h, uint now)
+    {
+        int fi = _table.Find(id, proto, h, out bool reply);
+        if (fi < 0 && Key == FlowKey.SourceAddress)
+        {
+            // Not from a mapped source: maybe to a mapped address (a reply).
+            var d0 = p.Data;
+            int ip0 = p.NetworkHeaderOffset;
+            var rid = new FlowId(0, 0, BinaryPrimitives.ReadUInt32BigEndian(d0[(ip0 + 16)..]), 0);
+            fi = _table.Find(rid, proto, out reply);
+            if (fi >= 0 && reply) id = rid;
+            else fi = -1;
+        }
         if (fi < 0)
         {
             fi = NewFlow(spec, id, proto, now, out int passTo);
@@ -250,16 +422,31 @@ public abstract class RewriterBase : Element, ITaskCallback
             reply = false;
         }
         ref var f = ref _table[fi];
-        f.LastNs = now;
-        UpdateState(ref f, p, ip, t, proto, reply);
+        f.LastMs = now;
+        int ip = p.NetworkHeaderOffset;
+        var d = p.Data;
+        int t = ip + (d[ip] & 0x0F) * 4;
+        byte realProto = d[ip + 9];
+        UpdateState(ref f, p, ip, t, realProto, reply);
         var target = reply ? f.In.Reverse() : f.Out;
-        if (target != id) Rewrite(p, ip, t, proto, id, target);
-        if (_dstAnno) p.DstIPAnno = target.Daddr;
+        if (Key == FlowKey.SourceAddress)
+        {
+            // Only one address of the key is real: the source going out, the destination coming back.
+            if (reply) RewriteAddresses(p, ip, t, realProto, d.Length, BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), f.In.Saddr);
+            else RewriteAddresses(p, ip, t, realProto, d.Length, f.Out.Saddr, BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]));
+        }
+        else if (target != id)
+        {
+            if (Key == FlowKey.AddressPair) RewriteAddresses(p, ip, t, realProto, d.Length, target.Saddr, target.Daddr);
+            else Rewrite(p, ip, t, proto, id, target);
+        }
+        if ((f.State & 8) != 0) AdjustSequence(p, ip, t, fi, reply);
+        if (_dstAnno) p.DstIPAnno = BinaryPrimitives.ReadUInt32BigEndian(p.Data[(ip + 16)..]);
         return reply ? f.ROut : f.FOut;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int NewFlow(InputSpec spec, in FlowId id, byte proto, long now, out int passTo)
+    private int NewFlow(InputSpec spec, in FlowId id, byte proto, uint now, out int passTo)
     {
         passTo = -1;
         FlowId outId;
@@ -286,13 +473,63 @@ public abstract class RewriterBase : Element, ITaskCallback
                 break;
             default:
                 if (spec.Mapper == null || !spec.Mapper.MapFlow(this, id, proto, out outId, out fout, out rout)) { _mappingFailures++; return -1; }
-                if (fout >= NOutputs || rout >= NOutputs) { _mappingFailures++; return -1; }
+                if (fout >= NOutputs || rout >= NOutputs || fout < 0 || rout < 0) { _mappingFailures++; return -1; }
                 break;
         }
-        int fi = _table.Add(id, outId, proto, (ushort)fout, (ushort)rout, pat, now);
+        return InstallFlow(id, outId, proto, fout, rout, pat, now);
+    }
+
+    private int InstallFlow(in FlowId id, in FlowId outId, byte proto, int fout, int rout, short pat, uint now)
+    {
+        if (_table.Full && !EvictOne(now)) { _mappingFailures++; return -1; }
+        int fi = _table.Add(id, outId, proto, (byte)fout, (byte)rout, pat, now);
         if (fi < 0) { _mappingFailures++; return -1; }
         if (pat >= 0) _patterns[pat].LiveFlows++;
         return fi;
+    }
+
+    /// <summary>
+    /// Installs a mapping from outside the data path (FTPPortMapper): <paramref name="inId"/>
+    /// becomes <paramref name="outId"/> on <paramref name="fout"/>, replies go to <paramref name="rout"/>.
+    /// Returns false if the table refuses it or the rewritten ID is taken.
+    /// </summary>
+    public bool AddMapping(in FlowId inId, in FlowId outId, byte proto, int fout, int rout, RewriterPattern? pattern)
+    {
+        if (fout < 0 || rout < 0 || fout >= NOutputs || rout >= NOutputs) return false;
+        if (_table.Find(inId, proto, out _) >= 0 || _table.Find(outId.Reverse(), proto, out _) >= 0) return false;
+        short pat = pattern == null ? (short)-1 : AddPattern(pattern);
+        return InstallFlow(inId, outId, proto, fout, rout, pat, NowMs) >= 0;
+    }
+
+    /// <summary>
+    /// How a packet whose flow key is <paramref name="id"/> would be rewritten (ICMPRewriter uses
+    /// it for the headers quoted in ICMP errors): the rewritten key, or false if unmapped.
+    /// </summary>
+    public bool Lookup(in FlowId id, byte proto, out FlowId rewritten)
+    {
+        if (Key != FlowKey.AddressAndPort)
+        {
+            var k = Key == FlowKey.AddressPair ? new FlowId(id.Saddr, 0, id.Daddr, 0) : new FlowId(id.Saddr, 0, 0, 0);
+            int fa = _table.Find(k, 0xFF, out bool ra);
+            if (fa < 0 && Key == FlowKey.SourceAddress)
+            {
+                fa = _table.Find(new FlowId(0, 0, id.Daddr, 0), 0xFF, out ra);
+                if (fa >= 0 && !ra) fa = -1;
+            }
+            if (fa < 0) { rewritten = default; return false; }
+            ref var g = ref _table[fa];
+            uint s = id.Saddr, dd = id.Daddr;
+            if (Key == FlowKey.SourceAddress) { if (ra) dd = g.In.Saddr; else s = g.Out.Saddr; }
+            else { var tg = ra ? g.In.Reverse() : g.Out; s = tg.Saddr; dd = tg.Daddr; }
+            rewritten = new FlowId(s, id.Sport, dd, id.Dport);
+            return true;
+        }
+        if (!Handles(proto)) { rewritten = default; return false; }
+        int fi = _table.Find(id, proto, out bool reply);
+        if (fi < 0) { rewritten = default; return false; }
+        ref var f = ref _table[fi];
+        rewritten = reply ? f.In.Reverse() : f.Out;
+        return true;
     }
 
     /// <summary>Lets a mapper credit a flow it created to one of its patterns (for the patterns handler).</summary>
@@ -309,6 +546,41 @@ public abstract class RewriterBase : Element, ITaskCallback
             if (payload > 0) f.State |= (byte)(reply ? 4 : 2);
         }
         else f.State |= (byte)(reply ? 4 : 2);
+    }
+
+    /// <summary>
+    /// Sets the source and destination addresses (address rewriters), updating the IP checksum
+    /// and, in a first fragment with the header present, the TCP or UDP checksum's pseudo-header part.
+    /// </summary>
+    private static void RewriteAddresses(Packet p, int ip, int t, byte proto, int len, uint newS, uint newD)
+    {
+        var d = p.WritableData();
+        uint oldS = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), oldD = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]);
+        if (oldS == newS && oldD == newD) return;
+        bool first = (BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 6)..]) & 0x1FFF) == 0;
+        int csumAt = proto == 6 ? t + 16 : proto == 17 ? t + 6 : -1;
+        bool l4 = first && csumAt >= 0 && len >= csumAt + 2 && !(proto == 17 && BinaryPrimitives.ReadUInt16BigEndian(d[csumAt..]) == 0);
+        ushort ipsum = BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 10)..]);
+        ushort l4sum = l4 ? BinaryPrimitives.ReadUInt16BigEndian(d[csumAt..]) : (ushort)0;
+        Update32(ref ipsum, oldS, newS);
+        Update32(ref ipsum, oldD, newD);
+        if (l4)
+        {
+            Update32(ref l4sum, oldS, newS);
+            Update32(ref l4sum, oldD, newD);
+            if (proto == 17 && l4sum == 0) l4sum = 0xFFFF;
+            BinaryPrimitives.WriteUInt16BigEndian(d[csumAt..], l4sum);
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 12)..], newS);
+        BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 16)..], newD);
+        BinaryPrimitives.WriteUInt16BigEndian(d[(ip + 10)..], ipsum);
+    }
+
+    private static void Update32(ref ushort sum, uint oldV, uint newV)
+    {
+        if (oldV == newV) return;
+        sum = IPHeaderAccess.UpdateChecksum(sum, (ushort)(oldV >> 16), (ushort)(newV >> 16));
+        sum = IPHeaderAccess.UpdateChecksum(sum, (ushort)oldV, (ushort)newV);
     }
 
     /// <summary>Rewrites addresses and ports from <paramref name="from"/> to <paramref name="to"/>, updating checksums incrementally.</summary>
@@ -375,8 +647,6 @@ public abstract class RewriterBase : Element, ITaskCallback
         }
     }
 
-    public bool RunTask(ClickOS.Core.Task task) => false;
-
     public override void AddHandlers()
     {
         var inv = CultureInfo.InvariantCulture;
@@ -384,7 +654,10 @@ public abstract class RewriterBase : Element, ITaskCallback
         AddReadHandler("nmappings", () => _table.Count.ToString(inv));
         AddReadHandler("size", () => _table.Count.ToString(inv));
         AddReadHandler("mapping_failures", () => _mappingFailures.ToString(inv));
-        AddReadHandler("capacity", () => (_table.Capacity == int.MaxValue ? "0" : _table.Capacity.ToString(inv)));
+        AddReadHandler("evictions", () => _evictions.ToString(inv));
+        AddReadHandler("memory", () => _table.BytesAllocated.ToString(inv));
+        SetHandler("capacity", (_, _) => _table.Limit.Capacity == int.MaxValue ? "0" : _table.Limit.Capacity.ToString(inv),
+            ElementUtil.Writer(Args.Unsigned, v => _table.Limit.Capacity = v == 0 ? int.MaxValue : v, "capacity"), HandlerFlags.None);
         AddReadHandler("patterns", PatternsText);
         AddReadHandler("table", () => TableText(null));
         AddReadHandler("mappings", () => TableText(null));
@@ -395,6 +668,7 @@ public abstract class RewriterBase : Element, ITaskCallback
         AddButton("clear", () =>
         {
             for (int i = 0; i < _table.HighWater; i++) if (_table[i].Live) RemoveFlow(i);
+            _seqDeltas.Clear();
         });
     }
 
@@ -421,14 +695,14 @@ public abstract class RewriterBase : Element, ITaskCallback
     private string TableText(int? proto)
     {
         var sb = new StringBuilder();
-        long now = Host.Clock.NowNs;
+        uint now = NowMs;
         for (int i = 0; i < _table.HighWater; i++)
         {
             ref var f = ref _table[i];
             if (!f.Live || (proto != null && f.Proto != proto)) continue;
             sb.Append(f.In).Append(" => ").Append(f.Out).Append(" [").Append(f.FOut).Append("] ")
-              .Append(f.Proto switch { 6 => "TCP", 17 => "UDP", _ => "ICMP" }).Append(" idle ")
-              .Append(((now - f.LastNs) / 1e9).ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+              .Append(f.Proto switch { 6 => "TCP", 17 => "UDP", 1 => "ICMP", _ => "IP" }).Append(" idle ")
+              .Append(((now - f.LastMs) / 1e3).ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
         }
         return sb.ToString();
     }
