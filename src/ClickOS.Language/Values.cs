@@ -93,7 +93,11 @@ public static class Values
         return true;
     }
 
-    /// <summary>A bandwidth, returned in bytes per second: "10Mbps", "1.5GBps", "8kbps"; a bare number is bytes/s.</summary>
+    /// <summary>
+    /// A bandwidth, returned in bytes per second: "10Mbps", "1.5GBps", "8kbps", "100B/s"; a bare
+    /// number is bytes/s (Click's BandwidthArg). Units: bps, b/s, baud (bits); Bps, B/s (bytes);
+    /// optional prefix k/K, M, G, T.
+    /// </summary>
     public static bool ParseBandwidth(string s, out double bytesPerSec)
     {
         bytesPerSec = 0;
@@ -102,17 +106,31 @@ public static class Values
         if (i == 0 || !double.TryParse(s[..i], NumberStyles.Float, Inv, out double v)) return false;
         string unit = s[i..].Trim();
         if (unit.Length == 0) { bytesPerSec = v; return true; }
-        double scale = 1;
-        if (unit.Length > 3)
+        double bytes = BandwidthUnit(unit), scale = 1;
+        if (double.IsNaN(bytes) && unit.Length > 1)
         {
             scale = unit[0] switch { 'k' or 'K' => 1e3, 'M' => 1e6, 'G' => 1e9, 'T' => 1e12, _ => double.NaN };
-            unit = unit[1..];
+            bytes = BandwidthUnit(unit[1..]);
         }
-        if (double.IsNaN(scale)) return false;
-        double bytes = unit switch { "bps" or "baud" => 1.0 / 8, "Bps" => 1, _ => double.NaN };
-        if (double.IsNaN(bytes)) return false;
+        if (double.IsNaN(bytes) || double.IsNaN(scale)) return false;
         bytesPerSec = v * scale * bytes;
         return true;
+    }
+
+    private static double BandwidthUnit(string u) => u switch
+    {
+        "bps" or "b/s" or "baud" => 1.0 / 8,
+        "Bps" or "B/s" => 1,
+        _ => double.NaN,
+    };
+
+    /// <summary>Formats bytes/s as Click's BandwidthArg prints it: "320kbps", "1Mbps", "2.5Gbps", or "MBps" above 2^29 B/s.</summary>
+    public static string UnparseBandwidth(double bytesPerSec)
+    {
+        if (bytesPerSec >= 0x20000000) return (bytesPerSec / 1e6).ToString("0.######", Inv) + "MBps";
+        if (bytesPerSec >= 125e6) return (bytesPerSec * 8 / 1e9).ToString("0.#########", Inv) + "Gbps";
+        if (bytesPerSec >= 125e3) return (bytesPerSec * 8 / 1e6).ToString("0.######", Inv) + "Mbps";
+        return (bytesPerSec * 8 / 1e3).ToString("0.###", Inv) + "kbps";
     }
 
     public static bool ParseIPv4(string s, out uint addr)

@@ -104,6 +104,9 @@ public class ValuesTests
     [InlineData("100Bps", 100.0)]
     [InlineData("80bps", 10.0)]
     [InlineData("100", 100.0)]
+    [InlineData("100B/s", 100.0)]
+    [InlineData("8kb/s", 1000.0)]
+    [InlineData("2KBps", 2000.0)]
     public void ParseBandwidth_returns_bytes_per_second(string s, double expected)
     {
         Assert.True(Values.ParseBandwidth(s, out double v));
@@ -118,6 +121,19 @@ public class ValuesTests
     public void ParseBandwidth_rejects_bad_units(string s)
     {
         Assert.False(Values.ParseBandwidth(s, out _));
+    }
+
+    [Theory]
+    [InlineData(40000.0, "320kbps")]
+    [InlineData(125000.0, "1Mbps")]
+    [InlineData(2.5e8, "2Gbps")]
+    [InlineData(1e9, "1000MBps")]
+    [InlineData(1.0, "0.008kbps")]
+    public void UnparseBandwidth_prints_like_click(double bytesPerSec, string expected)
+    {
+        Assert.Equal(expected, Values.UnparseBandwidth(bytesPerSec));
+        Assert.True(Values.ParseBandwidth(expected, out double back));
+        Assert.Equal(bytesPerSec, back, 6);
     }
 
     [Theory]
