@@ -53,5 +53,6 @@ public static class StandardElements
         r.Add("Script", () => new Script());
         r.Add("DriverManager", () => new DriverManager());
         IPRegistration.Register(r);
+        IdsRegistration.Register(r);
     }
 }
