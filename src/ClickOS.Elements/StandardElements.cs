@@ -54,5 +54,6 @@ public static class StandardElements
         r.Add("DriverManager", () => new DriverManager());
         IPRegistration.Register(r);
         ShapingRegistration.Register(r);
+        IdsRegistration.Register(r);
     }
 }
