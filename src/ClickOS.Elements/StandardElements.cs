@@ -55,5 +55,6 @@ public static class StandardElements
         IPRegistration.Register(r);
         ShapingRegistration.Register(r);
         IdsRegistration.Register(r);
+        FirewallRegistration.Register(r);
     }
 }

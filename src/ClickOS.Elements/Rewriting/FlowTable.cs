@@ -63,6 +63,25 @@ public sealed class FlowTable
         SetValueBits(PageSize);
     }
 
+    /// <summary>
+    /// Sizes the index for <paramref name="flows"/> flows up front (a rewriter with a CAPACITY),
+    /// so filling the table never rehashes: no latency spike and no garbage the size of the index.
+    /// </summary>
+    public void Reserve(int flows)
+    {
+        if (Count != 0 || flows <= 0) return;
+        int size = 256;
+        while ((long)(flows * 2L + 1) * 2 > size && size < (1 << 30)) size <<= 1;
+        int pages = (flows + PageSize - 1) / PageSize;
+        SetValueBits(pages * PageSize);
+        _slots = new uint[size];
+        _mask = size - 1;
+        _pages = [];
+        _pagesReserved = pages;
+    }
+
+    private int _pagesReserved;
+
     public ref Flow this[int i]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -101,6 +120,19 @@ public sealed class FlowTable
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
             System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[(int)h & _mask]));
+    }
+
+    /// <summary>
+    /// Hints the CPU to fetch the flow that a lookup of <paramref name="h"/> most likely ends at
+    /// (the home slot's, if its tag matches). Call it after <see cref="Prefetch"/> had time to land.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchFlow(uint h)
+    {
+        uint s = _slots[(int)h & _mask];
+        if (s == 0 || (s & ~_valueMask) != Tag(h) || !System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int fi = ((int)(s & _valueMask) - 1) >> 1;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref this[fi]));
     }
 
     /// <summary>Finds the flow whose forward or reply ID is <paramref name="f"/>; returns its index (or -1) and the direction.</summary>
@@ -151,7 +183,7 @@ public sealed class FlowTable
     {
         Array.Resize(ref _pages, _pages.Length + 1);
         _pages[^1] = new Flow[PageSize];
-        int flowCap = _pages.Length * PageSize;
+        int flowCap = Math.Max(_pages.Length, _pagesReserved) * PageSize;
         if ((uint)flowCap * 2 + 1 > _valueMask)
         {
             // Entry numbers outgrew their bits: re-encode the index with shorter tags.

@@ -61,6 +61,8 @@ public abstract class RewriterBase : Element
     private readonly uint[] _hashes = new uint[PacketBatch.MaxSize];
     private readonly byte[] _protos = new byte[PacketBatch.MaxSize];
     private const int NeedsLookup = int.MinValue;
+    private readonly bool[] _handles = new bool[256];
+    private FlowKey _key;
 
     public override string PortCount => "1-/1-";
     public override string Processing => "h/h";
@@ -107,12 +109,19 @@ public abstract class RewriterBase : Element
         _guarantee = Ms(guarantee.Value >= 0 ? guarantee.Value : Math.Max(tcpGuarantee.Value, udpGuarantee.Value));
         _reapIntervalNs = (long)((reapTime.Value >= 0 ? reapTime.Value : reap.Value) * 1e9);
         bool ok = true;
+        _key = Key;
+        for (int i = 0; i < 256; i++) _handles[i] = Handles((byte)i);
         if (NOutputs > FlowTable.MaxPorts)
             ok = errh.Error($"too many outputs (at most {FlowTable.MaxPorts})");
         string capText = cap2.Present ? cap2.Value : cap.Value;
         if (capText.Length > 0)
         {
-            if (int.TryParse(capText, NumberStyles.None, CultureInfo.InvariantCulture, out int c)) _table.Limit.Capacity = c;
+            if (int.TryParse(capText, NumberStyles.None, CultureInfo.InvariantCulture, out int c))
+            {
+                _table.Limit.Capacity = c;
+                // Up to 16M mappings, build the index at its final size now (only the index: flows still come in pages).
+                if (c <= 1 << 24) _table.Reserve(c);
+            }
             else if (char.IsAsciiDigit(capText[0])) ok = errh.Error($"MAPPING_CAPACITY: expected integer or element name, not '{capText}'");
             else _capacityOf = capText;
         }
@@ -344,8 +353,9 @@ public abstract class RewriterBase : Element
         var ps = batch.Packets;
         uint now = NowMs;
         var spec = _specs[port];
-        // Two passes: parse every packet and prefetch its index slot, then look them up, so
-        // the cache misses of a big table overlap instead of queuing one after another.
+        // Three passes: parse every packet and prefetch its index slot; prefetch the flows those
+        // slots point to; then look them up. The cache misses of a big table overlap instead of
+        // queuing one after another.
         for (int i = 0; i < ps.Length; i++)
         {
             int o = Parse(ps[i], spec, out _ids[i], out _protos[i]);
@@ -357,6 +367,9 @@ public abstract class RewriterBase : Element
             }
             outs[i] = o;
         }
+        for (int i = 0; i < ps.Length; i++)
+            if (outs[i] == NeedsLookup)
+                _table.PrefetchFlow(_hashes[i]);
         for (int i = 0; i < ps.Length; i++)
             if (outs[i] == NeedsLookup)
                 outs[i] = Process(ps[i], spec, _ids[i], _protos[i], _hashes[i], now);
@@ -373,13 +386,13 @@ public abstract class RewriterBase : Element
         var d = p.Data;
         if (ip < 0 || d.Length < ip + 20) return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
         proto = d[ip + 9];
-        if (!Handles(proto)) return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
+        if (!_handles[proto]) return spec.Kind == SpecKind.Pass ? spec.FOut : -1;
         uint sa = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), da = BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 16)..]);
-        if (Key != FlowKey.AddressAndPort)
+        if (_key != FlowKey.AddressAndPort)
         {
             // Address rewriters map every protocol and every fragment alike.
             proto = 0xFF;
-            id = Key == FlowKey.AddressPair ? new FlowId(sa, 0, da, 0) : new FlowId(sa, 0, 0, 0);
+            id = _key == FlowKey.AddressPair ? new FlowId(sa, 0, da, 0) : new FlowId(sa, 0, 0, 0);
             return NeedsLookup;
         }
         int hl = (d[ip] & 0x0F) * 4;
@@ -405,7 +418,7 @@ public abstract class RewriterBase : Element
     private int Process(Packet p, InputSpec spec, FlowId id, byte proto, uint h, uint now)
     {
         int fi = _table.Find(id, proto, h, out bool reply);
-        if (fi < 0 && Key == FlowKey.SourceAddress)
+        if (fi < 0 && _key == FlowKey.SourceAddress)
         {
             // Not from a mapped source: maybe to a mapped address (a reply).
             var d0 = p.Data;
@@ -429,7 +442,7 @@ public abstract class RewriterBase : Element
         byte realProto = d[ip + 9];
         UpdateState(ref f, p, ip, t, realProto, reply);
         var target = reply ? f.In.Reverse() : f.Out;
-        if (Key == FlowKey.SourceAddress)
+        if (_key == FlowKey.SourceAddress)
         {
             // Only one address of the key is real: the source going out, the destination coming back.
             if (reply) RewriteAddresses(p, ip, t, realProto, d.Length, BinaryPrimitives.ReadUInt32BigEndian(d[(ip + 12)..]), f.In.Saddr);
@@ -437,7 +450,7 @@ public abstract class RewriterBase : Element
         }
         else if (target != id)
         {
-            if (Key == FlowKey.AddressPair) RewriteAddresses(p, ip, t, realProto, d.Length, target.Saddr, target.Daddr);
+            if (_key == FlowKey.AddressPair) RewriteAddresses(p, ip, t, realProto, d.Length, target.Saddr, target.Daddr);
             else Rewrite(p, ip, t, proto, id, target);
         }
         if ((f.State & 8) != 0) AdjustSequence(p, ip, t, fi, reply);
