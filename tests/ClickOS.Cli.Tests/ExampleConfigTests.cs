@@ -126,4 +126,52 @@ public sealed class ExampleConfigTests
             File.Delete(log);
         }
     }
+
+    [Fact]
+    public void StatefulFirewallAdmitsRepliesOnlyAndLogsTheScan()
+    {
+        string pass = Tmp("pass.pcap"), log = Tmp("denied.ipsum");
+        var r = Run("examples/stateful-firewall.click", $"PASS={pass}", $"LOG={log}");
+        try
+        {
+            Assert.Equal(0, r.Exit);
+            // 50 conversations (5 packets out, 3 back each) pass; the 100 unsolicited packets don't.
+            Assert.Equal("outbound 250, inbound 150, denied 100, bad IP 0, non-IP 0, tracked 50\n", r.Stdout);
+            var denied = File.ReadAllLines(log).Where(l => !l.StartsWith('!')).ToList();
+            Assert.Equal(100, denied.Count);
+            Assert.All(denied, l => Assert.StartsWith("203.0.113.", l.Split(' ')[1]));
+            Assert.Equal(400, CountRecords(pass));
+        }
+        finally
+        {
+            File.Delete(pass);
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public void StatefulFirewallWithATinyTableEvictsClosedFlowsAndNeverGrows()
+    {
+        string pass = Tmp("pass.pcap"), log = Tmp("denied.ipsum");
+        var r = Run("examples/stateful-firewall.click", $"PASS={pass}", $"LOG={log}", "CAPACITY=1", "-h", "ct.table_full", "-h", "ct.evictions");
+        try
+        {
+            Assert.Equal(0, r.Exit);
+            // Conversations follow one another: each new one evicts the last, already closing.
+            Assert.Equal("outbound 250, inbound 150, denied 100, bad IP 0, non-IP 0, tracked 1\nct.table_full:\n0\n\nct.evictions:\n49\n\n", r.Stdout);
+        }
+        finally
+        {
+            File.Delete(pass);
+            File.Delete(log);
+        }
+    }
+
+    private static int CountRecords(string pcap)
+    {
+        var b = File.ReadAllBytes(pcap);
+        int n = 0;
+        for (int pos = 24; pos + 16 <= b.Length; pos += 16 + BitConverter.ToInt32(b, pos + 8)) n++;
+        return n;
+    }
 }
