@@ -282,3 +282,24 @@ public sealed partial class RewriterTests
         Assert.Equal(8, t.ReadLong("a.mapping_failures") + t.ReadLong("b.mapping_failures"));
     }
 }
+
+public sealed class RewriterLookupTests : IDisposable
+{
+    private readonly string _pcap = Path.Combine(Path.GetTempPath(), "clickos-rwl-" + Guid.NewGuid().ToString("N")[..8] + ".pcap");
+    public void Dispose() => File.Delete(_pcap);
+
+    [Fact]
+    public void LookupHandlersReportTheRewrittenFlow()
+    {
+        // One UDP packet 10.0.0.1:40000 -> 8.8.8.8:53, built by InfiniteSource.
+        using var t = TestRouter.Start("""
+            InfiniteSource(DATA \<45000020 00000000 401160bd 0a000001 08080808 9c400035 000c0000 00000000>, LIMIT 1, STOP false)
+              -> MarkIPHeader -> rw :: IPRewriter(pattern 198.51.100.1 50000-50010$ - - 0 1) -> Discard; rw[1] -> Discard;
+            DriverManager(wait 10ms, print "[$(rw.udp_lookup 10.0.0.1 40000 8.8.8.8 53)][$(rw.tcp_lookup 10.0.0.1 40000 8.8.8.8 53)]", stop);
+            """, simtime: true);
+        t.Run();
+        var m = System.Text.RegularExpressions.Regex.Match(t.Out.ToString(), @"^\[198\.51\.100\.1 (\d+) 8\.8\.8\.8 53\n?\]\[\]");
+        Assert.True(m.Success, t.Out.ToString());
+        Assert.InRange(int.Parse(m.Groups[1].Value), 50000, 50010);
+    }
+}

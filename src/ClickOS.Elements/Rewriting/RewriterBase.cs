@@ -678,11 +678,27 @@ public abstract class RewriterBase : Element
         AddReadHandler("udp_table", () => TableText(17));
         AddReadHandler("tcp_mappings", () => TableText(6));
         AddReadHandler("udp_mappings", () => TableText(17));
+        SetHandler("tcp_lookup", (param, eh) => LookupText(param, 6, eh), null, HandlerFlags.ReadParam);
+        SetHandler("udp_lookup", (param, eh) => LookupText(param, 17, eh), null, HandlerFlags.ReadParam);
         AddButton("clear", () =>
         {
             for (int i = 0; i < _table.HighWater; i++) if (_table[i].Live) RemoveFlow(i);
             _seqDeltas.Clear();
         });
+    }
+
+    /// <summary>The tcp_lookup/udp_lookup handlers: "SADDR SPORT DADDR DPORT" rewritten by its mapping, or nothing.</summary>
+    private string? LookupText(string param, byte proto, ErrorHandler eh)
+    {
+        var w = ConfigText.SplitSpace(param);
+        if (w.Count != 4 || !Values.ParseIPv4(w[0], out uint sa) || !ushort.TryParse(w[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort sp)
+            || !Values.ParseIPv4(w[2], out uint da) || !ushort.TryParse(w[3], NumberStyles.None, CultureInfo.InvariantCulture, out ushort dp))
+        {
+            eh.Error("expected 'SADDR SPORT DADDR DPORT'");
+            return null;
+        }
+        if (!Lookup(new FlowId(sa, sp, da, dp), proto, out var r)) return "";
+        return $"{FlowId.IP(r.Saddr)} {r.Sport} {FlowId.IP(r.Daddr)} {r.Dport}\n";
     }
 
     private string PatternsText()

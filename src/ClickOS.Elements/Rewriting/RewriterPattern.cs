@@ -35,7 +35,8 @@ public sealed class RewriterPattern
         string sp = w[at + 1];
         if (sp != "-")
         {
-            if (sp.EndsWith('#') || sp.EndsWith('?')) { p.Mode = sp[^1]; sp = sp[..^1]; }
+            // '$' is an older spelling of '?' (random, not preferring the packet's own port).
+            if (sp.EndsWith('#') || sp.EndsWith('?') || sp.EndsWith('$')) { p.Mode = sp[^1] == '$' ? '?' : sp[^1]; sp = sp[..^1]; }
             int dash = sp.IndexOf('-');
             if (dash < 0 ? !Port(sp, out p.SportLo) : !Port(sp[..dash], out p.SportLo) || !Port(sp[(dash + 1)..], out p.SportHi))
             { error = $"bad source port '{w[at + 1]}' in pattern"; return null; }
@@ -73,7 +74,7 @@ public sealed class RewriterPattern
         error = "";
         if (s == "-") return true;
         string orig = s;
-        if (s.EndsWith('#') || s.EndsWith('?')) { AddrMode = s[^1]; s = s[..^1]; }
+        if (s.EndsWith('#') || s.EndsWith('?') || s.EndsWith('$')) { AddrMode = s[^1] == '$' ? '?' : s[^1]; s = s[..^1]; }
         int dash = s.IndexOf('-');
         int slash = s.IndexOf('/');
         bool ok;
