@@ -614,10 +614,7 @@ public sealed class IPClassifierTests
         var sched = t.Router!.Scheduler;
         for (int i = 0; i < 3_000; i++) sched.RunBatch(129);
         var counter = t.Router.Elements.OfType<Counter>().First();
-        long count0 = counter.Count;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        while (counter.Count - count0 < 300_000) sched.RunBatch(129);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationProbe.AssertNoAllocation(sched, () => counter.Count, 300_000);
     }
 
     // =====================================================================================

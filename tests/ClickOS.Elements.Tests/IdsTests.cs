@@ -608,11 +608,7 @@ public sealed class IdsTests : IDisposable
         var sched = t.Router!.Scheduler;
         for (int i = 0; i < 2_000; i++) sched.RunBatch(129);
         var counter = t.Router.Elements.OfType<Counter>().Single(c => c.Name == "a");
-        long count0 = counter.Count;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        while (counter.Count - count0 < 100_000) sched.RunBatch(129);
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        AllocationProbe.AssertNoAllocation(sched, () => counter.Count, 100_000);
         Assert.Equal(0, t.ReadLong("c.count"));
     }
 }

@@ -563,15 +563,6 @@ public sealed class ShapingTests : IDisposable
         var sched = t.Router!.Scheduler;
         for (int i = 0; i < 5_000; i++) sched.RunBatch(129);
         var counter = t.Router.Elements.OfType<Counter>().First();
-        long count0 = counter.Count;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long packets = 0;
-        while (packets < 1_000_000)
-        {
-            sched.RunBatch(129);
-            packets = counter.Count - count0;
-        }
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        AllocationProbe.AssertNoAllocation(sched, () => counter.Count, 1_000_000);
     }
 }
