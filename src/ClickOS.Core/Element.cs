@@ -204,10 +204,15 @@ public abstract class Element
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DispatchRuns(PacketBatch batch, ReadOnlySpan<int> outs)
+    private void DispatchRuns(PacketBatch batch, ReadOnlySpan<int> callerOuts)
     {
         var items = batch.Packets;
         int n = items.Length;
+        // Elements pass their own reusable outs array. Pushing a run can come back into the
+        // same element (a loop through IPMirror, a queue-less feedback path) and overwrite it,
+        // so work from a copy.
+        Span<int> outs = stackalloc int[n];
+        callerOuts[..n].CopyTo(outs);
         // Copy out first: pushing a run may recycle the batch object's storage downstream.
         var run = Host.Batches.Rent();
         int cur = outs[0];

@@ -13,9 +13,10 @@ public sealed class TestRouter : IDisposable
     public CollectingErrorHandler Errors { get; } = new();
     public Router? Router { get; }
 
-    public TestRouter(string config, bool simtime = false, string file = "test.click")
+    public TestRouter(string config, bool simtime = false, string file = "test.click", Action<ElementRegistry>? extraElements = null)
     {
         var registry = IOElements.CreateFullRegistry();
+        extraElements?.Invoke(registry);
         var flat = ConfigLoader.Load(config, file, registry, Errors);
         if (flat != null)
             Router = Router.Create(flat, registry, Errors, new RouterOptions { SimulatedTime = simtime, StandardOutput = Out, ErrorOutput = Err, InitialPackets = 64 });
