@@ -25,7 +25,7 @@ public sealed class LiveNetworkTests
         return (h1, mid, h2);
     }
 
-    private static void AssertPings(string ns, string target, string? ttl = null)
+    internal static void AssertPings(string ns, string target, string? ttl = null)
     {
         NetworkLab.Exec(ns, $"ping -c 1 -W 3 {target}"); // warm-up: ARP on every hop
         var (exit, output) = NetworkLab.Exec(ns, $"ping -c 3 -i 0.2 -W 2 {target}");
@@ -55,7 +55,7 @@ public sealed class LiveNetworkTests
         return (exit, File.Exists(outFile) ? File.ReadAllBytes(outFile) : null);
     }
 
-    private static long Handler(string output, string name)
+    internal static long Handler(string output, string name)
     {
         var m = Regex.Match(output, $@"{Regex.Escape(name)}:\s*\n(\d+)");
         Assert.True(m.Success, $"no {name} in:\n{output}");
