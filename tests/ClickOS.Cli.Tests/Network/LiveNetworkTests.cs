@@ -25,7 +25,7 @@ public sealed class LiveNetworkTests
         return (h1, mid, h2);
     }
 
-    private static void AssertPings(string ns, string target, string? ttl = null)
+    internal static void AssertPings(string ns, string target, string? ttl = null)
     {
         NetworkLab.Exec(ns, $"ping -c 1 -W 3 {target}"); // warm-up: ARP on every hop
         var (exit, output) = NetworkLab.Exec(ns, $"ping -c 3 -i 0.2 -W 2 {target}");
@@ -55,7 +55,7 @@ public sealed class LiveNetworkTests
         return (exit, File.Exists(outFile) ? File.ReadAllBytes(outFile) : null);
     }
 
-    private static long Handler(string output, string name)
+    internal static long Handler(string output, string name)
     {
         var m = Regex.Match(output, $@"{Regex.Escape(name)}:\s*\n(\d+)");
         Assert.True(m.Success, $"no {name} in:\n{output}");
@@ -98,6 +98,28 @@ public sealed class LiveNetworkTests
         Assert.Equal(0, click.Stop());
         Assert.True(Handler(click.Output, "denied.count") >= 1, click.Output);
         Assert.True(Handler(click.Output, "passed.count") > 100, click.Output);
+    }
+
+    [NetworkFact("ping", "curl", "python3", "ethtool")]
+    public void StatefulFirewallLetsTheClientInitiateButNotTheServer()
+    {
+        using var lab = new NetworkLab();
+        var (h1, mid, h2) = TwoHostsOneWire(lab, "10.77.3");
+        var click = lab.StartClick(mid, Example("stateful-firewall.click"), "CLIENT=p0", "SERVER=p1",
+            "-h", "outbound.count", "-h", "inbound.count", "-h", "denied.count");
+        string dir = ClickRunner.TempDir("stateful");
+        var blob = Serve(lab, h2, "10.77.3.2", dir, 8080);
+        Serve(lab, h1, "10.77.3.1", dir, 8081);
+        AssertPings(h1, "10.77.3.2");
+        var (okExit, okBody) = Fetch(h1, "http://10.77.3.2:8080/blob", dir);
+        Assert.Equal(0, okExit);
+        Assert.Equal(blob, okBody);
+        // The server side may not open a connection to the client.
+        var (blockedExit, _) = Fetch(h2, "http://10.77.3.1:8081/blob", dir, maxSeconds: 2);
+        Assert.Equal(28, blockedExit);
+        Assert.Equal(0, click.Stop());
+        Assert.True(Handler(click.Output, "denied.count") >= 1, click.Output);
+        Assert.True(Handler(click.Output, "inbound.count") > 100, click.Output);
     }
 
     [NetworkFact("ping", "curl", "python3", "ethtool")]
