@@ -95,7 +95,7 @@ public static class RunCommand
             try { text = System.IO.File.ReadAllText(o.File, Encoding.Latin1); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                errh.Error($"{o.File}: {(ex is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : ex.Message)}");
+                errh.Error($"{o.File}: {IOErrorText.Of(ex)}");
                 return 1;
             }
         }
@@ -128,7 +128,7 @@ public static class RunCommand
             else
             {
                 try { System.IO.File.WriteAllText(o.Output, flatText, Encoding.Latin1); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { errh.Error($"{o.Output}: {ex.Message}"); exit = 1; }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { errh.Error($"{o.Output}: {IOErrorText.Of(ex)}"); exit = 1; }
             }
         }
 

@@ -78,7 +78,7 @@ public static class SnortRules
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            return errh.Error($"{path}: {e.Message}");
+            return errh.Error($"{path}: {IOErrorText.Of(e)}");
         }
         return ParseText(text, path, rules, errh);
     }

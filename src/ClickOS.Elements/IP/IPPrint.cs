@@ -97,7 +97,7 @@ public sealed class IPPrint : SimpleElement
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            return errh.Error($"{_outFileName}: {e.Message}");
+            return errh.Error($"{_outFileName}: {IOErrorText.Of(e)}");
         }
         return true;
     }

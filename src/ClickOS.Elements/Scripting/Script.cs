@@ -429,8 +429,8 @@ public class Script : Element, ITaskCallback
                 if (append) File.AppendAllText(file, output, Encoding.Latin1);
                 else File.WriteAllText(file, output, Encoding.Latin1);
             }
-            catch (IOException ex) { errh.Error($"{file}: {ex.Message}"); }
-            catch (UnauthorizedAccessException ex) { errh.Error($"{file}: {ex.Message}"); }
+            catch (IOException ex) { errh.Error($"{file}: {IOErrorText.Of(ex)}"); }
+            catch (UnauthorizedAccessException ex) { errh.Error($"{file}: {IOErrorText.Of(ex)}"); }
         }
     }
 

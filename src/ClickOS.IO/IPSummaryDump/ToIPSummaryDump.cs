@@ -110,7 +110,7 @@ public sealed class ToIPSummaryDump : Element, ITaskCallback
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return errh.Error($"{_filename}: {(ex is DirectoryNotFoundException ? "No such file or directory" : ex is UnauthorizedAccessException ? "Permission denied" : ex.Message)}");
+            return errh.Error($"{_filename}: {IOErrorText.Of(ex)}");
         }
         _writer = new SummaryWriter(_fields, _binary, _carefulTrunc, _extraLength);
         if (InputIsPull(0))

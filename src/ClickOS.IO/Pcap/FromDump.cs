@@ -214,7 +214,7 @@ public sealed class FromDump : Element, ITaskCallback
             {
                 // A corrupt compressed stream or a failing disk: report it and end the file here.
                 _readError = ex.Message;
-                Host.RuntimeErrors.Error($"{_filename}: {ex.Message}; giving up");
+                Host.RuntimeErrors.Error($"{_filename}: {IOErrorText.Of(ex)}; giving up");
                 _stream.Dispose();
                 _stream = null;
                 break;

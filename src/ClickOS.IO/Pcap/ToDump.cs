@@ -56,7 +56,7 @@ public sealed class ToDump : Element, ITaskCallback
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return errh.Error($"{_filename}: {ex.Message}");
+            return errh.Error($"{_filename}: {IOErrorText.Of(ex)}");
         }
         Span<byte> h = stackalloc byte[PcapFormat.FileHeaderSize];
         PcapFormat.WriteFileHeader(h, _nano, _snaplen, _linkType);
