@@ -157,6 +157,35 @@ public sealed class PcapTests : IDisposable
         t.AssertNoLeaks();
     }
 
+    private static byte[] Wifi(bool qos, bool fourAddr, ushort etherType, int ipLen = 20)
+    {
+        int h = (fourAddr ? 30 : 24) + (qos ? 2 : 0);
+        var f = new byte[h + 8 + ipLen];
+        f[0] = (byte)(0x08 | (qos ? 0x80 : 0));   // type data (2), QoS subtype bit
+        f[1] = (byte)(fourAddr ? 3 : 1);           // to DS (and from DS)
+        f[h] = 0xAA; f[h + 1] = 0xAA; f[h + 2] = 0x03;
+        f[h + 6] = (byte)(etherType >> 8); f[h + 7] = (byte)etherType;
+        f[h + 8] = 0x45;
+        f[h + 8 + 3] = (byte)ipLen;
+        return f;
+    }
+
+    [Fact]
+    public void ForceIPFinds80211DataFramesIP()
+    {
+        // Plain, QoS, four-address data frames carrying IPv4; an ARP data frame; a beacon (management).
+        var beacon = new byte[60];
+        beacon[0] = 0x80;
+        TestRouter.WritePcap(P("in.pcap"), [Wifi(false, false, 0x0800), Wifi(true, false, 0x0800), Wifi(false, true, 0x0800), Wifi(false, false, 0x0806), beacon], linkType: 105);
+        using var t = TestRouter.Start($"f :: FromDump({P("in.pcap")}, STOP true, FORCE_IP true); f[0] -> c :: Counter -> Discard; f[1] -> n :: Counter -> Discard;");
+        t.Run();
+        Assert.Equal(3, t.ReadLong("c.count"));
+        Assert.Equal(3 * 20, t.ReadLong("c.byte_count")); // 802.11 and LLC/SNAP headers stripped
+        Assert.Equal(2, t.ReadLong("n.count"));
+        Assert.Equal("802_11", t.Read("f.encap").Trim());
+        t.AssertNoLeaks();
+    }
+
     [Fact]
     public void PullModeToDumpUsesItsOwnTask()
     {

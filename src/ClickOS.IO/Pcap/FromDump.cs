@@ -12,7 +12,7 @@ namespace ClickOS.IO;
 /// or gzip/bzip2-compressed (recognized by magic bytes), and emits them with their timestamps,
 /// one per task run (BURST to change).
 /// Keywords: STOP (bool: stop the driver at end of file), ACTIVE (bool), SAMPLE (probability),
-/// FORCE_IP (bool: drop non-IP packets), START/END (timestamps), START_AFTER/END_AFTER (seconds
+/// FORCE_IP (bool: emit only IPv4 packets, link header stripped, from Ethernet, raw IP, Linux SLL or 802.11 data frames with LLC/SNAP; others go to output 1 if present, else are dropped), START/END (timestamps), START_AFTER/END_AFTER (seconds
 /// after the file's first packet), INTERVAL (seconds after the first packet emitted), END_CALL (handler), BURST (int),
 /// TIMING (bool: replay at the original pace), EXTRA_LENGTH (bool).
 /// Handlers: count, filename, filesize, filepos, encap, active (read/write), stop (write), reset_counts.
@@ -367,6 +367,18 @@ public sealed class FromDump : Element, ITaskCallback
                 return d.Length >= 20 && (d[0] >> 4) == 4 ? 0 : -1;
             case PcapFormat.LinkSll:
                 return d.Length >= 36 && BinaryPrimitives.ReadUInt16BigEndian(d[14..]) == 0x0800 ? 16 : -1;
+            case PcapFormat.Link80211:
+            {
+                // A data frame: a 24-byte header, 30 with a fourth address (to and from DS),
+                // 2 more for QoS data; then LLC/SNAP (AA AA 03 00 00 00) and the EtherType.
+                if (d.Length < 24 || ((d[0] >> 2) & 3) != 2) return -1;
+                int h = (d[1] & 3) == 3 ? 30 : 24;
+                if ((d[0] & 0x80) != 0) h += 2;
+                if (d.Length < h + 8 + 20 || d[h] != 0xAA || d[h + 1] != 0xAA || d[h + 2] != 0x03
+                    || d[h + 3] != 0 || d[h + 4] != 0 || d[h + 5] != 0 || BinaryPrimitives.ReadUInt16BigEndian(d[(h + 6)..]) != 0x0800)
+                    return -1;
+                return (d[h + 8] >> 4) == 4 ? h + 8 : -1;
+            }
             default:
                 return -1;
         }
