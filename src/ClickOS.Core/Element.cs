@@ -235,9 +235,12 @@ public abstract class Element
     /// For "a/ah" elements in pull mode: keeps packets whose <paramref name="outs"/> entry is 0
     /// and returns them; others go to push output 1 if it exists, or are dropped.
     /// </summary>
-    protected PacketBatch? KeepFirstOutput(PacketBatch batch, ReadOnlySpan<int> outs)
+    protected PacketBatch? KeepFirstOutput(PacketBatch batch, ReadOnlySpan<int> callerOuts)
     {
         var ps = batch.Packets;
+        // A copy, as in DispatchRuns: pushing to output 1 may come back into this element.
+        Span<int> outs = stackalloc int[ps.Length];
+        callerOuts[..ps.Length].CopyTo(outs);
         int keep = 0;
         for (int i = 0; i < ps.Length; i++)
         {

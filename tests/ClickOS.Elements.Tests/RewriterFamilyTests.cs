@@ -181,6 +181,27 @@ public sealed partial class RewriterTests
         t.AssertNoLeaks();
     }
 
+    [Fact]
+    public void ICMPRewriterInPullModeKeepsRewrittenErrorsAndPushesTheRest()
+    {
+        TestRouter.WritePcap(P("in.pcap"), [Udp("10.0.0.5", 5000, "192.0.2.9", 53), Ping("10.0.0.5", "192.0.2.9", 3), Udp("10.0.0.6", 5000, "192.0.2.9", 53)]);
+        using var t = TestRouter.Start($"""
+            rw :: IPRewriter(pattern 198.51.100.1 40000-40999# - - 0 1);
+            rw[1] -> Discard;
+            FromDump({P("in.pcap")}, STOP true) -> Strip(14) -> CheckIPHeader -> c :: IPClassifier(udp, -);
+            c[0] -> rw -> ICMPError(192.0.2.254, unreachable, port) -> q :: Queue;
+            c[1] -> q;
+            q -> icmp :: ICMPRewriter(rw) -> u :: Unqueue -> ok :: Counter -> Discard;
+            icmp[1] -> other :: Counter -> Discard;
+            DriverManager(wait 100ms, stop);
+            """);
+        t.Run();
+        Assert.Equal(2, t.ReadLong("ok.count"));
+        Assert.Equal(1, t.ReadLong("other.count"));
+        Assert.Equal(2, t.ReadLong("icmp.rewritten"));
+        t.AssertNoLeaks();
+    }
+
     private static byte[] TcpData(string src, ushort sp, string dst, ushort dp, uint seq, uint ack, string payload, bool ackFlag = true)
     {
         var tcp = new TcpPacket(sp, dp) { SequenceNumber = seq, AcknowledgmentNumber = ack, Acknowledgment = ackFlag, Push = true, WindowSize = 5000, PayloadData = Encoding.ASCII.GetBytes(payload) };

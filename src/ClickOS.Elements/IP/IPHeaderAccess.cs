@@ -70,6 +70,11 @@ public static class IPHeaderAccess
         return (ushort)~(s + (s >> 16));
     }
 
+    /// <summary>The incremental update for a changed 32-bit field (an address): both its 16-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort UpdateChecksum32(ushort sum, uint oldValue, uint newValue) =>
+        oldValue == newValue ? sum : UpdateChecksum(UpdateChecksum(sum, (ushort)(oldValue >> 16), (ushort)(newValue >> 16)), (ushort)oldValue, (ushort)newValue);
+
     /// <summary>The TCP/UDP checksum to store for <paramref name="segment"/> (checksum field already zeroed).</summary>
     public static ushort TransportChecksum(ReadOnlySpan<byte> segment, uint src, uint dst, byte proto) =>
         InternetChecksum.Fold(InternetChecksum.Sum(segment, InternetChecksum.PseudoHeaderSum(src, dst, proto, segment.Length)));

@@ -110,7 +110,7 @@ public sealed class FlowTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint Tag(uint h) => (h >> _valueBits) << _valueBits;
 
-    /// <summary>Index of the slot where a lookup of hash <paramref name="h"/> starts; for prefetching.</summary>
+    /// <summary>The index hash of a key: look it up with <see cref="Find(in FlowId, byte, uint, out bool)"/>, prefetch with <see cref="Prefetch"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint HashOf(in FlowId f, byte proto) => Hash(f, proto);
 

@@ -65,32 +65,15 @@ public sealed class ICMPRewriter : Element
 
     public override PacketBatch? Pull(int port, int max)
     {
-        // Pull: rewritten errors come out; anything else goes to output 1 or is dropped.
         var b = Input(0, max);
         if (b == null) return null;
         var ps = b.Packets;
         for (int i = 0; i < ps.Length; i++)
         {
             if (Rewrite(ps[i])) { _outs[i] = 0; _rewritten++; }
-            else { _outs[i] = NOutputs > 1 && OutputIsPush(1) ? 1 : -1; _unmapped++; }
+            else { _outs[i] = 1; _unmapped++; }
         }
-        return KeepPort0(b);
-    }
-
-    private PacketBatch? KeepPort0(PacketBatch b)
-    {
-        var keep = Host.Batches.Rent();
-        var ps = b.Packets;
-        for (int i = 0; i < ps.Length; i++)
-        {
-            if (_outs[i] == 0) keep.Add(ps[i]);
-            else if (_outs[i] == 1) { var o = Host.Batches.Rent(); o.Add(ps[i]); Output(1, o); }
-            else ps[i].Kill();
-        }
-        Host.Batches.Return(b);
-        if (keep.Count > 0) return keep;
-        Host.Batches.Return(keep);
-        return null;
+        return KeepFirstOutput(b, _outs.AsSpan(0, ps.Length));
     }
 
     private static bool IsError(byte type) => type is 3 or 4 or 5 or 11 or 12;
@@ -175,10 +158,9 @@ public sealed class ICMPRewriter : Element
     private static void Set32(Span<byte> w, int at, uint v, ref ushort ipsum, ref ushort l4sum, bool l4)
     {
         uint old = BinaryPrimitives.ReadUInt32BigEndian(w[at..]);
-        if (old == v) return;
         BinaryPrimitives.WriteUInt32BigEndian(w[at..], v);
-        ipsum = IPHeaderAccess.UpdateChecksum(IPHeaderAccess.UpdateChecksum(ipsum, (ushort)(old >> 16), (ushort)(v >> 16)), (ushort)old, (ushort)v);
-        if (l4) l4sum = IPHeaderAccess.UpdateChecksum(IPHeaderAccess.UpdateChecksum(l4sum, (ushort)(old >> 16), (ushort)(v >> 16)), (ushort)old, (ushort)v);
+        ipsum = IPHeaderAccess.UpdateChecksum32(ipsum, old, v);
+        if (l4) l4sum = IPHeaderAccess.UpdateChecksum32(l4sum, old, v);
     }
 
     private static void Set16(Span<byte> w, int at, ushort v, ref ushort l4sum)

@@ -204,8 +204,6 @@ public abstract class RewriterBase : Element
         return (short)(_patterns.Count - 1);
     }
 
-    public int PatternIndex(RewriterPattern p) => _patterns.IndexOf(p);
-
     public override bool Initialize(ErrorHandler errh)
     {
         bool ok = true;
@@ -316,7 +314,7 @@ public abstract class RewriterBase : Element
         if (nv == v) return;
         BinaryPrimitives.WriteUInt32BigEndian(d[at..], nv);
         ushort c = BinaryPrimitives.ReadUInt16BigEndian(d[(t + 16)..]);
-        Update32(ref c, v, nv);
+        c = IPHeaderAccess.UpdateChecksum32(c, v, nv);
         BinaryPrimitives.WriteUInt16BigEndian(d[(t + 16)..], c);
     }
 
@@ -545,9 +543,6 @@ public abstract class RewriterBase : Element
         return true;
     }
 
-    /// <summary>Lets a mapper credit a flow it created to one of its patterns (for the patterns handler).</summary>
-    public void CreditPattern(RewriterPattern p) => p.LiveFlows++;
-
     private static void UpdateState(ref FlowTable.Flow f, Packet p, int ip, int t, byte proto, bool reply)
     {
         var d = p.Data;
@@ -575,12 +570,10 @@ public abstract class RewriterBase : Element
         bool l4 = first && csumAt >= 0 && len >= csumAt + 2 && !(proto == 17 && BinaryPrimitives.ReadUInt16BigEndian(d[csumAt..]) == 0);
         ushort ipsum = BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 10)..]);
         ushort l4sum = l4 ? BinaryPrimitives.ReadUInt16BigEndian(d[csumAt..]) : (ushort)0;
-        Update32(ref ipsum, oldS, newS);
-        Update32(ref ipsum, oldD, newD);
+        ipsum = IPHeaderAccess.UpdateChecksum32(IPHeaderAccess.UpdateChecksum32(ipsum, oldS, newS), oldD, newD);
         if (l4)
         {
-            Update32(ref l4sum, oldS, newS);
-            Update32(ref l4sum, oldD, newD);
+            l4sum = IPHeaderAccess.UpdateChecksum32(IPHeaderAccess.UpdateChecksum32(l4sum, oldS, newS), oldD, newD);
             if (proto == 17 && l4sum == 0) l4sum = 0xFFFF;
             BinaryPrimitives.WriteUInt16BigEndian(d[csumAt..], l4sum);
         }
@@ -589,12 +582,6 @@ public abstract class RewriterBase : Element
         BinaryPrimitives.WriteUInt16BigEndian(d[(ip + 10)..], ipsum);
     }
 
-    private static void Update32(ref ushort sum, uint oldV, uint newV)
-    {
-        if (oldV == newV) return;
-        sum = IPHeaderAccess.UpdateChecksum(sum, (ushort)(oldV >> 16), (ushort)(newV >> 16));
-        sum = IPHeaderAccess.UpdateChecksum(sum, (ushort)oldV, (ushort)newV);
-    }
 
     /// <summary>Rewrites addresses and ports from <paramref name="from"/> to <paramref name="to"/>, updating checksums incrementally.</summary>
     private static void Rewrite(Packet p, int ip, int t, byte proto, in FlowId from, in FlowId to)
@@ -606,19 +593,18 @@ public abstract class RewriterBase : Element
         bool haveL4 = d.Length >= csumAt + 2;
         ushort l4 = haveL4 ? BinaryPrimitives.ReadUInt16BigEndian(d[csumAt..]) : (ushort)0;
         bool updL4 = haveL4 && !(proto == 17 && l4 == 0); // a zero UDP checksum means "none": keep it
-        void Word32(Span<byte> at, uint oldV, uint newV, ref ushort ipc, ref ushort l4c, bool inIpHeader)
+        if (from.Saddr != to.Saddr)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(at, newV);
-            if (inIpHeader)
-            {
-                ipc = IPHeaderAccess.UpdateChecksum(ipc, (ushort)(oldV >> 16), (ushort)(newV >> 16));
-                ipc = IPHeaderAccess.UpdateChecksum(ipc, (ushort)oldV, (ushort)newV);
-            }
-            l4c = IPHeaderAccess.UpdateChecksum(l4c, (ushort)(oldV >> 16), (ushort)(newV >> 16));
-            l4c = IPHeaderAccess.UpdateChecksum(l4c, (ushort)oldV, (ushort)newV);
+            BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 12)..], to.Saddr);
+            ipsum = IPHeaderAccess.UpdateChecksum32(ipsum, from.Saddr, to.Saddr);
+            l4 = IPHeaderAccess.UpdateChecksum32(l4, from.Saddr, to.Saddr);
         }
-        if (from.Saddr != to.Saddr) Word32(d[(ip + 12)..], from.Saddr, to.Saddr, ref ipsum, ref l4, true);
-        if (from.Daddr != to.Daddr) Word32(d[(ip + 16)..], from.Daddr, to.Daddr, ref ipsum, ref l4, true);
+        if (from.Daddr != to.Daddr)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 16)..], to.Daddr);
+            ipsum = IPHeaderAccess.UpdateChecksum32(ipsum, from.Daddr, to.Daddr);
+            l4 = IPHeaderAccess.UpdateChecksum32(l4, from.Daddr, to.Daddr);
+        }
         if (from.Sport != to.Sport)
         {
             BinaryPrimitives.WriteUInt16BigEndian(d[t..], to.Sport);
@@ -641,14 +627,9 @@ public abstract class RewriterBase : Element
     {
         var d = p.WritableData();
         ushort ipsum = BinaryPrimitives.ReadUInt16BigEndian(d[(ip + 10)..]);
-        void Addr(Span<byte> at, uint oldV, uint newV, ref ushort c)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(at, newV);
-            c = IPHeaderAccess.UpdateChecksum(c, (ushort)(oldV >> 16), (ushort)(newV >> 16));
-            c = IPHeaderAccess.UpdateChecksum(c, (ushort)oldV, (ushort)newV);
-        }
-        if (from.Saddr != to.Saddr) Addr(d[(ip + 12)..], from.Saddr, to.Saddr, ref ipsum);
-        if (from.Daddr != to.Daddr) Addr(d[(ip + 16)..], from.Daddr, to.Daddr, ref ipsum);
+        BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 12)..], to.Saddr);
+        BinaryPrimitives.WriteUInt32BigEndian(d[(ip + 16)..], to.Daddr);
+        ipsum = IPHeaderAccess.UpdateChecksum32(IPHeaderAccess.UpdateChecksum32(ipsum, from.Saddr, to.Saddr), from.Daddr, to.Daddr);
         BinaryPrimitives.WriteUInt16BigEndian(d[(ip + 10)..], ipsum);
         bool request = d[t] == 8;
         ushort oldId = request ? from.Sport : from.Dport, newId = request ? to.Sport : to.Dport;
