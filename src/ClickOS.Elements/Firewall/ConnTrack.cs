@@ -37,7 +37,8 @@ public sealed class ConnTrack : Element
     private bool _strict;
     private uint _tcpTimeout, _tcpNewTimeout, _tcpDoneTimeout, _udpTimeout, _udpStreamingTimeout, _icmpTimeout;
     private long _reapIntervalNs;
-    private int _reapCursor;
+    private FlowTable.FlowTest _expired = null!, _evictable = null!;
+    private Action<int> _remove = null!;
     private long _inside, _allowed, _related, _denied, _tableFull, _evictions;
     private readonly int[] _outs = new int[PacketBatch.MaxSize];
 
@@ -75,32 +76,23 @@ public sealed class ConnTrack : Element
 
     public override bool Initialize(ErrorHandler errh)
     {
+        _expired = (in FlowTable.Flow f, uint idle) => idle > Timeout(f);
+        // Established TCP connections are never pushed out by new flows; the rest may be once
+        // idle a second (or past their timeout).
+        _evictable = (in FlowTable.Flow f, uint idle) =>
+            idle > Timeout(f) || (f.Proto == 6 ? (f.State & Answered) == 0 || (f.State & Done) != 0 : idle > 1000);
+        _remove = _table.Remove;
         var timer = CreateTimer(Reap);
-        timer.ScheduleAfter(ReapSliceNs);
+        timer.ScheduleAfter(FlowTable.SliceNs(_reapIntervalNs));
         return true;
     }
 
     private uint NowMs => (uint)(Host.Clock.NowNs / 1_000_000);
 
-    private long ReapSliceNs => Math.Min(_reapIntervalNs, 1_000_000_000L);
-
     private void Reap(Timer t)
     {
-        uint now = NowMs;
-        int n = _table.HighWater;
-        if (n > 0)
-        {
-            long slices = Math.Max(1, _reapIntervalNs / ReapSliceNs);
-            int chunk = (int)Math.Min(n, (n + slices - 1) / slices);
-            for (int k = 0; k < chunk; k++)
-            {
-                if (_reapCursor >= n) _reapCursor = 0;
-                int fi = _reapCursor++;
-                ref var f = ref _table[fi];
-                if (f.Live && now - f.LastMs > Timeout(f)) _table.Remove(fi);
-            }
-        }
-        t.Reschedule(ReapSliceNs);
+        _table.ExpireSlice(NowMs, _reapIntervalNs, _expired, _remove);
+        t.Reschedule(FlowTable.SliceNs(_reapIntervalNs));
     }
 
     private uint Timeout(in FlowTable.Flow f)
@@ -189,21 +181,9 @@ public sealed class ConnTrack : Element
 
     private bool EvictOne(uint now)
     {
-        int n = _table.HighWater;
-        int best = -1;
-        uint bestAge = 0;
-        for (int k = 0; k < 64 && n > 0; k++)
-        {
-            if (_reapCursor >= n) _reapCursor = 0;
-            int fi = _reapCursor++;
-            ref var f = ref _table[fi];
-            if (!f.Live) continue;
-            uint age = now - f.LastMs;
-            bool evictable = age > Timeout(f) || (f.Proto == 6 ? (f.State & Answered) == 0 || (f.State & Done) != 0 : age > 1000);
-            if (evictable && age >= bestAge) { best = fi; bestAge = age; }
-        }
-        if (best < 0) return false;
-        _table.Remove(best);
+        int victim = _table.PickVictim(now, 64, _evictable);
+        if (victim < 0) return false;
+        _table.Remove(victim);
         _evictions++;
         return true;
     }

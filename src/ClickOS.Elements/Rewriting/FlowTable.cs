@@ -256,6 +256,57 @@ public sealed class FlowTable
         _slots[hole] = 0;
     }
 
+    /// <summary>A test of a live flow, given how long it has been idle.</summary>
+    public delegate bool FlowTest(in Flow f, uint idleMs);
+
+    private int _cursor; // where the next expiry slice or eviction sample starts
+
+    /// <summary>
+    /// The period of expiry slices for a sweep interval of <paramref name="intervalNs"/>: a slice
+    /// a second (or per interval, if shorter), so a large table is never swept in one go.
+    /// </summary>
+    public static long SliceNs(long intervalNs) => Math.Clamp(intervalNs, 1_000_000L, 1_000_000_000L);
+
+    /// <summary>
+    /// One slice of an amortized expiry pass: checks the next 1/(interval/slice) of the flows
+    /// after the cursor and calls <paramref name="remove"/> for each live one <paramref name="expired"/> accepts.
+    /// </summary>
+    public void ExpireSlice(uint nowMs, long intervalNs, FlowTest expired, Action<int> remove)
+    {
+        int n = _used;
+        if (n == 0) return;
+        long slices = Math.Max(1, intervalNs / SliceNs(intervalNs));
+        int chunk = (int)Math.Min(n, (n + slices - 1) / slices);
+        for (int k = 0; k < chunk; k++)
+        {
+            if (_cursor >= n) _cursor = 0;
+            int fi = _cursor++;
+            ref var f = ref this[fi];
+            if (f.Live && expired(f, nowMs - f.LastMs)) remove(fi);
+        }
+    }
+
+    /// <summary>
+    /// A flow to evict from a full table: of the next <paramref name="sample"/> flows after the
+    /// cursor, the one idle longest that <paramref name="evictable"/> accepts; -1 if none. The
+    /// bounded sample keeps a flood of new flows from stalling the data path.
+    /// </summary>
+    public int PickVictim(uint nowMs, int sample, FlowTest evictable)
+    {
+        int n = _used, best = -1;
+        uint bestIdle = 0;
+        for (int k = 0; k < sample && n > 0; k++)
+        {
+            if (_cursor >= n) _cursor = 0;
+            int fi = _cursor++;
+            ref var f = ref this[fi];
+            if (!f.Live) continue;
+            uint idle = nowMs - f.LastMs;
+            if (idle >= bestIdle && evictable(f, idle)) { best = fi; bestIdle = idle; }
+        }
+        return best;
+    }
+
     /// <summary>Bytes held by flows and index.</summary>
     public long BytesAllocated => (long)_pages.Length * PageSize * Unsafe.SizeOf<Flow>() + (long)_slots.Length * 4;
 }

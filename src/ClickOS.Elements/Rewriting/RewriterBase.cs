@@ -54,7 +54,8 @@ public abstract class RewriterBase : Element
     private uint _tcpTimeout, _tcpDoneTimeout, _tcpNodataTimeout, _udpTimeout, _udpStreamingTimeout, _guarantee;
     private long _reapIntervalNs;
     private Timer? _reapTimer;
-    private int _reapCursor;
+    private FlowTable.FlowTest _expired = null!, _evictable = null!;
+    private Action<int> _remove = null!;
     private string _capacityOf = "";
     private readonly int[] _outs = new int[PacketBatch.MaxSize];
     private readonly FlowId[] _ids = new FlowId[PacketBatch.MaxSize];
@@ -219,32 +220,20 @@ public abstract class RewriterBase : Element
             if (Host.FindElement(_capacityOf, this) is RewriterBase other) _table.Limit = other._table.Limit;
             else ok = errh.Error($"MAPPING_CAPACITY: '{_capacityOf}' is not a rewriter element");
         }
+        _expired = (in FlowTable.Flow f, uint idle) => idle > Timeout(f);
+        _evictable = (in FlowTable.Flow f, uint idle) => idle > _guarantee;
+        _remove = RemoveFlow;
         _reapTimer = CreateTimer(Reap);
-        _reapTimer.ScheduleAfter(ReapSliceNs);
+        _reapTimer.ScheduleAfter(FlowTable.SliceNs(_reapIntervalNs));
         return ok;
     }
 
     // Expiry is amortized: every second a slice of the table is checked, so the whole table is
     // swept once per REAP_INTERVAL and no single sweep holds up packets.
-    private long ReapSliceNs => Math.Max(Math.Min(_reapIntervalNs, 1_000_000_000L), 1_000_000L);
-
     private void Reap(Timer t)
     {
-        uint now = NowMs;
-        int n = _table.HighWater;
-        if (n > 0)
-        {
-            long slices = Math.Max(1, _reapIntervalNs / ReapSliceNs);
-            int chunk = (int)Math.Min(n, (n + slices - 1) / slices);
-            for (int k = 0; k < chunk; k++)
-            {
-                if (_reapCursor >= n) _reapCursor = 0;
-                int fi = _reapCursor++;
-                ref var f = ref _table[fi];
-                if (f.Live && now - f.LastMs > Timeout(f)) RemoveFlow(fi);
-            }
-        }
-        t.Reschedule(ReapSliceNs);
+        _table.ExpireSlice(NowMs, _reapIntervalNs, _expired, _remove);
+        t.Reschedule(FlowTable.SliceNs(_reapIntervalNs));
     }
 
     private uint Timeout(in FlowTable.Flow f)
@@ -320,27 +309,15 @@ public abstract class RewriterBase : Element
 
     /// <summary>
     /// Makes room for a new flow in a full table: of a bounded sample of flows, evicts the one
-    /// idle longest, provided it is past its GUARANTEE. Bounded work keeps floods from stalling
-    /// the data path; a table full of guaranteed flows refuses new ones.
+    /// idle longest, provided it is past its GUARANTEE; a table full of guaranteed flows refuses
+    /// new ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EvictOne(uint now)
     {
-        int n = _table.HighWater;
-        if (n == 0 || _table.Count == 0) return false;
-        int best = -1;
-        uint bestAge = 0;
-        for (int k = 0; k < 64; k++)
-        {
-            if (_reapCursor >= n) _reapCursor = 0;
-            int fi = _reapCursor++;
-            ref var f = ref _table[fi];
-            if (!f.Live) continue;
-            uint age = now - f.LastMs;
-            if (age > _guarantee && age >= bestAge) { best = fi; bestAge = age; }
-        }
-        if (best < 0) return false;
-        RemoveFlow(best);
+        int victim = _table.PickVictim(now, 64, _evictable);
+        if (victim < 0) return false;
+        RemoveFlow(victim);
         _evictions++;
         return true;
     }
