@@ -21,15 +21,9 @@ per packet is the difference. Exits non-zero if the whole pipeline, by CPU time,
 """
 import argparse, os, random, statistics, struct, subprocess, sys, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, publish, run
 TARGET_GBPS = 5.0
 IP_BYTES = 1500
-
-def publish():
-    out = os.path.join(ROOT, "bench", ".dist")
-    subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src", "ClickOS.Cli"), "-c", "Release", "-o", out],
-                   check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(out, "clickos")
 
 def checksum(b):
     if len(b) % 2:
@@ -74,22 +68,6 @@ def make_packet(needle, seed=2):
     assert len(frame) == IP_BYTES + 14
     return frame.hex()
 
-def run(cmd):
-    """Runs cmd; returns (wall seconds, user+system CPU seconds, stdout). On a busy machine the
-    CPU time is the steadier measure of the work done (the router runs on one thread)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        pid = os.posix_spawnp(cmd[0], cmd, os.environ,
-                              file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        _, status, ru = os.wait4(pid, 0)
-        wall = time.perf_counter() - t0
-        out.seek(0)
-        err.seek(0)
-        o, e = out.read().decode(), err.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd[:3])} ...\n{e}")
-    return wall, ru.ru_utime + ru.ru_stime, o
-
 def handlers(out, names):
     """Parses `clickos run -h A -h B` output ("A:\nvalue\n\n" per handler)."""
     if len(names) == 1:
@@ -110,7 +88,7 @@ def measure(exe, config_for, packets, runs, names):
             cmd = [exe, "run", "-e", config_for(n)]
             for h in names:
                 cmd += ["-h", h]
-            wall, cpu, out = run(cmd)
+            wall, cpu, _, out = run(cmd)
             v = handlers(out, names)
             if int(v["c.count"]) != n:
                 sys.exit(f"counted {v['c.count'].strip()} packets, expected {n}")

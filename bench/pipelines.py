@@ -14,30 +14,7 @@ import argparse, os, statistics, subprocess, sys, time
 # A 64-byte Ethernet/IPv4/TCP SYN from 10.0.0.1:40000 to 10.0.0.2:80 with valid checksums.
 TCP80 = "02000000000202000000000108004500003200010000400666c30a0000010a0000029c40005000000001000000005002ffffff44000000000000000000000000"
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-def publish():
-    out = os.path.join(ROOT, "bench", ".dist")
-    subprocess.run(["dotnet", "publish", os.path.join(ROOT, "src", "ClickOS.Cli"), "-c", "Release", "-o", out],
-                   check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(out, "clickos")
-
-def run(cmd):
-    """Runs cmd, returning (wall seconds, max RSS in KB, stdout). Uses posix_spawn, so the
-    child's RSS is not inflated by a fork of this Python process."""
-    import tempfile
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        pid = os.posix_spawnp(cmd[0], cmd, os.environ,
-                              file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        _, status, ru = os.wait4(pid, 0)
-        wall = time.perf_counter() - t0
-        out.seek(0)
-        err.seek(0)
-        o, e = out.read().decode(), err.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{e}")
-    return wall, ru.ru_maxrss, o
+from benchlib import ROOT, publish, run
 
 def make_trace(path, n):
     """A deterministic trace of n 64-byte UDP packets (genpcap), or, for n of 20M, ten copies
@@ -75,7 +52,7 @@ def main():
     starts, rss = [], []
     tiny = [exe, "run", "-e", "InfiniteSource(LIMIT 1, STOP true) -> Discard"]
     for _ in range(50 if not a.quick else 10):
-        w, _, _ = run(tiny)
+        w, _, _, _ = run(tiny)
         starts.append(w)
         # ru_maxrss of a spawned child includes this Python process's pages, so use time(1).
         if os.path.exists("/usr/bin/time"):
@@ -143,7 +120,7 @@ def main():
         def timed(n):
             walls = []
             for _ in range(a.runs):
-                w, _, out = run([exe, "run", "-e", nat_cfg(flows, n), "-h", "c.count", "-h", "rw.nmappings", "-h", "rw.memory"])
+                w, _, _, out = run([exe, "run", "-e", nat_cfg(flows, n), "-h", "c.count", "-h", "rw.nmappings", "-h", "rw.memory"])
                 walls.append(w)
             return statistics.median(walls), out
         t1, _ = timed(short_n)
@@ -167,7 +144,7 @@ def main():
     for name, packets, cfg, target in pipelines:
         walls = []
         for _ in range(a.runs):
-            w, _, out = run([exe, "run", "-e", cfg, "-h", "c.count"])
+            w, _, _, out = run([exe, "run", "-e", cfg, "-h", "c.count"])
             if int(out.strip()) != packets:
                 sys.exit(f"{name}: counted {out.strip()} packets, expected {packets}")
             walls.append(w)
