@@ -81,7 +81,7 @@ public sealed class ExampleConfigTests
         string pcap = Tmp("random.pcap"), o0 = Tmp("o0.pcap"), o1 = Tmp("o1.pcap"), pass = Tmp("pass.pcap"), log = Tmp("log.ipsum");
         try
         {
-            WritePcap(pcap, frames);
+            CatalogTests.WritePcap(pcap, frames);
             var r = Run("examples/router.click", $"IN0={pcap}", $"OUT0={o0}", $"OUT1={o1}");
             Assert.Equal(0, r.Exit);
             Assert.DoesNotContain("internal error", r.Stderr);
@@ -92,18 +92,6 @@ public sealed class ExampleConfigTests
         finally
         {
             foreach (var f in new[] { pcap, o0, o1, pass, log }) File.Delete(f);
-        }
-    }
-
-    private static void WritePcap(string path, List<byte[]> frames)
-    {
-        using var w = new BinaryWriter(File.Create(path));
-        w.Write(0xA1B2C3D4u); w.Write((ushort)2); w.Write((ushort)4); w.Write(0); w.Write(0u); w.Write(65535u); w.Write(1u);
-        uint t = 0;
-        foreach (var f in frames)
-        {
-            w.Write(1_700_000_000u); w.Write(t++); w.Write((uint)f.Length); w.Write((uint)f.Length);
-            w.Write(f);
         }
     }
 
@@ -140,7 +128,7 @@ public sealed class ExampleConfigTests
             var denied = File.ReadAllLines(log).Where(l => !l.StartsWith('!')).ToList();
             Assert.Equal(100, denied.Count);
             Assert.All(denied, l => Assert.StartsWith("203.0.113.", l.Split(' ')[1]));
-            Assert.Equal(400, CountRecords(pass));
+            Assert.Equal(400, CatalogTests.ReadPcap(pass).Count);
         }
         finally
         {
@@ -165,13 +153,5 @@ public sealed class ExampleConfigTests
             File.Delete(pass);
             File.Delete(log);
         }
-    }
-
-    private static int CountRecords(string pcap)
-    {
-        var b = File.ReadAllBytes(pcap);
-        int n = 0;
-        for (int pos = 24; pos + 16 <= b.Length; pos += 16 + BitConverter.ToInt32(b, pos + 8)) n++;
-        return n;
     }
 }
