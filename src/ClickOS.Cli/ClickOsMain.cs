@@ -12,6 +12,10 @@ public static class ClickOsMain
           run [OPTION]... [ROUTERFILE] [NAME=VALUE]...
                       Run a Click router configuration (options as Click's userlevel driver;
                       'clickos run --help' lists them).
+          control [TARGET] COMMAND [ARGS]...
+                      Read and write handlers of a running router over its ControlSocket,
+                      list elements and handlers, hot-swap a configuration, watch a handler
+                      ('clickos control --help' lists them).
           version     Print the version.
 
         """;
@@ -31,6 +35,13 @@ public static class ClickOsMain
             {
                 case "run":
                     return RunCommand.Run(args[1..], stdout, stderr);
+                case "control":
+                {
+                    using var cts = new CancellationTokenSource();
+                    using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+                        System.Runtime.InteropServices.PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
+                    return ControlCommand.Run(args[1..], stdout, stderr, cts.Token);
+                }
                 case "version":
                 case "--version":
                     stdout.Write(RunCommand.VersionText);

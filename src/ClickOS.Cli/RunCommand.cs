@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using ClickOS.Control;
 using ClickOS.Core;
 using ClickOS.IO;
 using ClickOS.Language;
@@ -65,7 +66,8 @@ public static class RunCommand
     {
         public string? File, Expr, Output, ExitHandler;
         public readonly List<string> Handlers = [];
-        public bool Quit, Time, NoWarnings, SimTime;
+        public bool Quit, Time, NoWarnings, SimTime, AllowReconfigure;
+        public readonly List<string> Ports = [], UnixSockets = [];
         public double SimStart = 1_000_000_000;
         public int Threads = 1;
         public readonly Dictionary<string, string> Defines = new(StringComparer.Ordinal);
@@ -105,10 +107,11 @@ public static class RunCommand
             text = Console.In.ReadToEnd();
         }
 
-        var registry = IOElements.CreateFullRegistry();
-        var flat = ConfigLoader.Load(text, file, registry, errh, o.Defines,
-            p => System.IO.File.Exists(p) ? System.IO.File.ReadAllText(p, Encoding.Latin1) : null);
+        var registry = ControlElements.CreateFullRegistry();
+        static string? ReadInclude(string p) => System.IO.File.Exists(p) ? System.IO.File.ReadAllText(p, Encoding.Latin1) : null;
+        var flat = ConfigLoader.Load(text, file, registry, errh, o.Defines, ReadInclude);
         if (flat == null) return 1;
+        AddDriverControlSockets(flat, o);
 
         var options = new RouterOptions
         {
@@ -116,6 +119,15 @@ public static class RunCommand
             SimulatedStart = o.SimStart,
             StandardOutput = stdout,
             ErrorOutput = stderr,
+            // -R: the hotconfig handler parses and initializes the new configuration off the
+            // router's thread; the driver swaps it in at a batch boundary.
+            HotConfig = o.AllowReconfigure ? (newText, old, eh) =>
+            {
+                var next = ConfigLoader.Load(newText, "<hotconfig>", registry, eh, o.Defines, ReadInclude);
+                if (next == null) return null;
+                AddDriverControlSockets(next, o);
+                return Router.Create(next, registry, eh, old.Options, replacing: old);
+            } : null,
         };
         var router = Router.Create(flat, registry, errh, options);
         if (router == null) return 1;
@@ -145,7 +157,7 @@ public static class RunCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; router.StopNow(); });
             try
             {
-                Driver.Run(router);
+                router = Driver.Run(router);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -283,13 +295,43 @@ public static class RunCommand
             case "threads":
                 if (!int.TryParse(value, out o.Threads)) return fail($"'-j' expects an integer, not '{value}'");
                 break;
-            case "port": case "unix-socket": case "socket": case "allow-reconfigure":
-                return fail($"'--{name}' needs the ControlSocket, which is not in this build yet");
+            case "port":
+            {
+                string v = value!.EndsWith('+') ? value[..^1] : value!;
+                if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+                    return fail($"'--port' expects a TCP port number, not '{value}'");
+                o.Ports.Add(value!);
+                break;
+            }
+            case "unix-socket": o.UnixSockets.Add(value!); break;
+            case "allow-reconfigure": o.AllowReconfigure = true; break;
+            case "socket":
+                return fail("'--socket' (an inherited descriptor) is not supported; use '--port' or '--unix-socket'");
             case "clickpath": break;
             case "help": stdout.Write(HelpText); return 0;
             case "version": stdout.Write(VersionText); return 0;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The driver's -p and -u sockets, added to the configuration as Click's driver does (so they
+    /// show in 'list' and survive hot-swaps by name).
+    /// </summary>
+    private static void AddDriverControlSockets(FlatConfig flat, Options o)
+    {
+        int n = 0;
+        string Name() => n == 0 ? "click_driver@@ControlSocket" : $"click_driver@@ControlSocket@{n}";
+        foreach (var p in o.Ports)
+        {
+            flat.Elements.Add(new FlatElement(Name(), "ControlSocket", $"TCP, {p}", "click"));
+            n++;
+        }
+        foreach (var u in o.UnixSockets)
+        {
+            flat.Elements.Add(new FlatElement(Name(), "ControlSocket", $"UNIX, {ConfigText.Quote(u)}", "click"));
+            n++;
+        }
     }
 
     /// <summary>Prints -h handlers in Click's format. Returns true if any failed.</summary>

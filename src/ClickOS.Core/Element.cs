@@ -27,6 +27,13 @@ public abstract class ElementHost
     public abstract NotifierSignal DownstreamFullSignal(Element e, int port, Task? listener);
     public abstract IReadOnlyList<Element> Elements { get; }
     /// <summary>Calls <paramref name="onReadable"/> on the router's thread whenever file descriptor <paramref name="fd"/> is readable.</summary>
+    /// <summary>
+    /// During a hot-swap, the element of the running configuration that <paramref name="e"/>
+    /// will take state from (initialization may then skip work the old element already did,
+    /// such as binding a socket); null otherwise.
+    /// </summary>
+    public virtual Element? HotSwapPredecessor(Element e) => null;
+
     public abstract void AddSelect(int fd, Action onReadable);
     public abstract void RemoveSelect(int fd);
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
@@ -341,6 +348,12 @@ public abstract class Element
     // ---- hot-swap (state transfer) ----
     /// <summary>Takes over state from the element this one replaces in a hot-swap.</summary>
     public virtual void TakeState(Element old, ErrorHandler errh) { }
+
+    /// <summary>
+    /// Whether this element takes state from <paramref name="old"/> (same name in the replaced
+    /// configuration). By default only an element of the same class does.
+    /// </summary>
+    public virtual bool CanTakeStateFrom(Element old) => old.GetType() == GetType();
 
     /// <summary>Notifier this element provides on an output (e.g. a Queue's empty notifier), if any.</summary>
     public virtual Notifier? EmptyNotifier(int outputPort) => null;

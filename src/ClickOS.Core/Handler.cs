@@ -12,6 +12,12 @@ public enum HandlerFlags
     Expensive = 4,
     /// <summary>A write handler that takes no value (a button, like "reset").</summary>
     Button = 8,
+    /// <summary>
+    /// Called on the control thread that received the request instead of the router's thread,
+    /// so slow work (parsing and initializing a new configuration) does not hold up forwarding.
+    /// Such a handler synchronizes with the router itself.
+    /// </summary>
+    ControlThread = 16,
 }
 
 public delegate string? ReadHandlerFn(string param, ErrorHandler errh);

@@ -5,59 +5,103 @@ namespace ClickOS.Runtime;
 /// <summary>
 /// Runs a router on the calling thread: fires due timers, runs scheduled tasks by stride,
 /// and sleeps (or, in simulated time, jumps the clock) when nothing is runnable. Returns
-/// when the router is asked to stop, or when <paramref name="cancel"/> fires.
+/// when the router is asked to stop, or when <paramref name="cancel"/> fires. Between task
+/// batches it runs calls that other threads posted, including hot-swaps, after which it drives
+/// the new router.
 /// </summary>
 public static class Driver
 {
     private const int TasksPerBatch = 129;
 
-    public static void Run(Router router, CancellationToken cancel = default)
+    /// <returns>The router that was running at the end (a later one, after hot-swaps).</returns>
+    public static Router Run(Router router, CancellationToken cancel = default)
+    {
+        router.DriverStarted();
+        try
+        {
+            Loop(ref router, cancel);
+        }
+        finally
+        {
+            router.DriverExited();
+        }
+        return router;
+    }
+
+    private static void Loop(ref Router router, CancellationToken cancel)
     {
         var sched = router.Scheduler;
         var timers = router.Timers;
         var clock = router.Clock;
         using var reg = cancel.Register(router.StopNow);
-        using var names = ClickOS.Language.NameDatabase.Enter(router.Names);
-        int iteration = 0;
-        while (true)
+        var names = ClickOS.Language.NameDatabase.Enter(router.Names);
+        try
         {
-            if (router.StopRequested && !router.CheckDriver()) break;
-            timers.RunDue();
-            // Like Click's driver: look at file descriptors every other iteration even when busy.
-            if (router.HasSelects && (++iteration & 1) == 0) router.PollSelects(0);
-            if (sched.HasWork)
+            int iteration = 0;
+            while (true)
             {
-                sched.RunBatch(TasksPerBatch, router.StopRequestedFn);
-                continue;
-            }
-            if (router.StopRequested) continue;
-            long next = timers.NextExpiryNs;
-            if (clock.Simulated)
-            {
-                if (next == long.MaxValue)
+                if (router.HasControlWork)
                 {
-                    // Nothing will ever happen: wait for an external event (handler write, stop).
-                    WaitForWake(router, Timeout.Infinite);
-                    continue;
+                    var next = router.ServiceControl();
+                    if (next != router)
+                    {
+                        names.Dispose();
+                        router = next;
+                        names = ClickOS.Language.NameDatabase.Enter(router.Names);
+                        sched = router.Scheduler;
+                        timers = router.Timers;
+                        clock = router.Clock;
+                    }
                 }
-                clock.WarpTo(next);
-                continue;
-            }
-            if (next == long.MaxValue)
-            {
-                WaitForWake(router, Timeout.Infinite);
-                continue;
-            }
-            long waitNs = next - clock.NowNs;
-            if (waitNs > 0)
-            {
-                // Sleep most of the way, then spin briefly: timers stay accurate to microseconds.
-                if (waitNs > 2_000_000)
-                    WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, int.MaxValue));
-                else
-                    Thread.SpinWait(50);
+                if (!Step(router, sched, timers, clock, ref iteration)) break;
             }
         }
+        finally
+        {
+            names.Dispose();
+        }
+    }
+
+    /// <summary>One driver iteration; false when the router should stop.</summary>
+    private static bool Step(Router router, TaskScheduler sched, TimerSet timers, RouterClock clock, ref int iteration)
+    {
+        if (router.StopRequested && !router.CheckDriver()) return false;
+        timers.RunDue();
+        // Like Click's driver: look at file descriptors every other iteration even when busy.
+        if (router.HasSelects && (++iteration & 1) == 0) router.PollSelects(0);
+        if (sched.HasWork)
+        {
+            sched.RunBatch(TasksPerBatch, router.StopRequestedFn);
+            return true;
+        }
+        if (router.StopRequested) return true;
+        long next = timers.NextExpiryNs;
+        if (clock.Simulated)
+        {
+            if (next == long.MaxValue)
+            {
+                // Nothing will ever happen: wait for an external event (handler write, stop).
+                WaitForWake(router, Timeout.Infinite);
+                return true;
+            }
+            clock.WarpTo(next);
+            return true;
+        }
+        if (next == long.MaxValue)
+        {
+            WaitForWake(router, Timeout.Infinite);
+            return true;
+        }
+        long waitNs = next - clock.NowNs;
+        if (waitNs > 0)
+        {
+            // Sleep most of the way, then spin briefly: timers stay accurate to microseconds.
+            if (waitNs > 2_000_000)
+                WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, int.MaxValue));
+            else
+                Thread.SpinWait(50);
+        }
+        return true;
     }
 
     private static void WaitForWake(Router router, int ms)

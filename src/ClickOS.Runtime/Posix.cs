@@ -33,6 +33,27 @@ public static partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int eventfd(uint initval, int flags);
+
+    private const int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
+
+    /// <summary>A non-blocking eventfd for waking a thread asleep in poll(); -1 if none could be made.</summary>
+    public static int CreateEventFd() => eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    public static unsafe void SignalEventFd(int fd)
+    {
+        ulong one = 1;
+        write(fd, (byte*)&one, 8);
+    }
+
+    public static unsafe void DrainEventFd(int fd)
+    {
+        ulong value;
+        read(fd, (byte*)&value, 8);
+    }
+
+    public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
     public const int O_RDWR = 2, O_NONBLOCK = 0x800;
     public const int EAGAIN = 11;
 }

@@ -4,7 +4,7 @@ using ClickOS.Language;
 
 namespace ClickOS.Runtime;
 
-public sealed class RouterOptions
+public sealed record RouterOptions
 {
     public bool SimulatedTime { get; init; }
     /// <summary>Where simulated time starts (Click's default: 1,000,000,000 s after the epoch).</summary>
@@ -13,13 +13,19 @@ public sealed class RouterOptions
     public TextWriter? ErrorOutput { get; init; }
     public int InitialPackets { get; init; } = 256;
     public string Version { get; init; } = Router.ClickVersion;
+    /// <summary>
+    /// Builds and initializes a replacement configuration from its text (off the router's
+    /// thread), reporting errors; null when it fails. When set, the router has Click's
+    /// <c>hotconfig</c> write handler (the driver's <c>-R</c>).
+    /// </summary>
+    public Func<string, Router, ErrorHandler, Router?>? HotConfig { get; init; }
 }
 
 /// <summary>
 /// One running configuration: its elements, their connections, handlers, a packet pool and a
 /// scheduler. A router belongs to one thread; a process may hold many.
 /// </summary>
-public sealed class Router : ElementHost
+public sealed partial class Router : ElementHost
 {
     public const string ClickVersion = "2.1";
 
@@ -39,8 +45,10 @@ public sealed class Router : ElementHost
 
     public readonly record struct Connection(Element From, int FromPort, Element To, int ToPort);
 
-    private Router(RouterOptions options, ElementRegistry registry, FlatConfig flat)
+    private Router(RouterOptions options, ElementRegistry registry, FlatConfig flat, Router? predecessor)
     {
+        _predecessor = predecessor;
+
         _clock = new RouterClock(options.SimulatedTime, (long)(options.SimulatedStart * 1e9));
         _timers = new TimerSet(_clock);
         _pool = new PacketPool(options.InitialPackets);
@@ -89,14 +97,27 @@ public sealed class Router : ElementHost
     {
         _stopRequests += delta < 0 ? -delta : 0;
         _runCount += delta;
-        if (_runCount <= 0) WakeEvent.Set();
+        if (_runCount <= 0) Wake();
     }
 
-    /// <summary>Stops the driver unconditionally (SIGINT, a host stopping an instance).</summary>
+    /// <summary>Stops the driver unconditionally (SIGINT, a host stopping an instance). After a hot-swap it stops the router that replaced this one.</summary>
     public void StopNow()
     {
+        if (Volatile.Read(ref _successor) is { } next)
+        {
+            next.StopNow();
+            return;
+        }
         _stopNow = true;
+        Wake();
+    }
+
+    /// <summary>Wakes a sleeping driver, whether it sleeps on <see cref="WakeEvent"/> or in poll().</summary>
+    public void Wake()
+    {
         WakeEvent.Set();
+        int fd = _wakeFd;
+        if (fd >= 0) Posix.SignalEventFd(fd);
     }
 
     /// <summary>Called by the driver when the run count is at or below zero: lets a DriverManager step; returns whether to keep running.</summary>
@@ -124,9 +145,9 @@ public sealed class Router : ElementHost
     /// <paramref name="errh"/>; returns null if any occurred (after printing Click's
     /// "Router could not be initialized!").
     /// </summary>
-    public static Router? Create(FlatConfig flat, ElementRegistry registry, ErrorHandler errh, RouterOptions? options = null, bool initialize = true)
+    public static Router? Create(FlatConfig flat, ElementRegistry registry, ErrorHandler errh, RouterOptions? options = null, bool initialize = true, Router? replacing = null)
     {
-        var r = new Router(options ?? new RouterOptions(), registry, flat);
+        var r = new Router(options ?? new RouterOptions(), registry, flat, replacing);
         int before = errh.ErrorCount;
         if (!r.Build(errh) || errh.ErrorCount > before)
         {
@@ -397,6 +418,8 @@ public sealed class Router : ElementHost
             try { e.Cleanup(); }
             catch (Exception ex) when (ex is not OutOfMemoryException) { _runtimeErrors.Error($"{e.Name}: cleanup failed: {ex.Message}"); }
         }
+        int fd = Interlocked.Exchange(ref _wakeFd, -1);
+        if (fd >= 0) Posix.close(fd);
     }
 
     // ---------------- handlers ----------------
@@ -451,6 +474,8 @@ public sealed class Router : ElementHost
             return true;
         });
         AddGlobal("driver", () => "userlevel");
+        if (Options.HotConfig != null)
+            _globalHandlers.Add(new Handler("hotconfig", null, HotConfig, HandlerFlags.ControlThread));
     }
 
     public override Element? FindElement(string name, Element? context)
@@ -515,16 +540,24 @@ public sealed class Router : ElementHost
 
     public bool HasSelects => _selects.Count > 0;
 
+    // An eventfd polled with the selects, so a handler call or a stop wakes a driver asleep in poll().
+    private int _wakeFd = -1;
+
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a registered descriptor to become readable and runs its callbacks.</summary>
     public unsafe void PollSelects(int timeoutMs)
     {
         int n = _selects.Count;
         if (n == 0) return;
+        if (timeoutMs != 0 && _wakeFd < 0) _wakeFd = Posix.CreateEventFd();
         var fds = _pollFds;
+        if (fds.Length < n + 1) _pollFds = fds = new Posix.PollFd[n + 1];
         for (int i = 0; i < n; i++) fds[i] = new Posix.PollFd { Fd = _selects[i].Fd, Events = Posix.POLLIN };
+        int total = n;
+        if (timeoutMs != 0 && _wakeFd >= 0) fds[total++] = new Posix.PollFd { Fd = _wakeFd, Events = Posix.POLLIN };
         int r;
-        fixed (Posix.PollFd* p = fds) r = Posix.poll(p, (nuint)n, timeoutMs);
+        fixed (Posix.PollFd* p = fds) r = Posix.poll(p, (nuint)total, timeoutMs);
         if (r <= 0) return;
+        if (total > n && (fds[n].REvents & Posix.POLLIN) != 0) Posix.DrainEventFd(_wakeFd);
         for (int i = 0; i < n && i < _selects.Count; i++)
             if ((fds[i].REvents & Posix.POLLIN) != 0) _selects[i].OnReadable();
     }

@@ -74,6 +74,23 @@ public sealed class ConnTrack : Element
         return true;
     }
 
+    /// <summary>
+    /// Hot-swap: the old connection table becomes this one's (established connections stay
+    /// allowed), under this configuration's CAPACITY and timeouts; the counters carry over.
+    /// </summary>
+    public override void TakeState(Element old, ErrorHandler errh)
+    {
+        var o = (ConnTrack)old;
+        int capacity = _table.Capacity;
+        _table = o._table;
+        _table.Limit.Capacity = capacity;
+        o._table = new FlowTable(1);
+        _inside += o._inside; _allowed += o._allowed; _related += o._related;
+        _denied += o._denied; _tableFull += o._tableFull; _evictions += o._evictions;
+        if (_table.Count > capacity)
+            errh.Warning($"{_table.Count} connections exceed the new CAPACITY {capacity}; new ones wait until old ones expire");
+    }
+
     public override bool Initialize(ErrorHandler errh)
     {
         _expired = (in FlowTable.Flow f, uint idle) => idle > Timeout(f);

@@ -377,6 +377,36 @@ public sealed class FlowIDS : Element
         return true;
     }
 
+    /// <summary>
+    /// Hot-swap: per-flow state (stream position, automaton state) and the counters carry over.
+    /// Automaton states stay meaningful only if the patterns are the same, in the same order;
+    /// otherwise each flow restarts matching at the root. With a different CAPACITY the flow
+    /// slots cannot be carried, and the swap says so.
+    /// </summary>
+    public override void TakeState(Element old, ErrorHandler errh)
+    {
+        var o = (FlowIDS)old;
+        _count += o._count; _bytes += o._bytes; _alerts += o._alerts; _drops += o._drops;
+        _malformed += o._malformed; _uninspected += o._uninspected; _outOfOrder += o._outOfOrder;
+        _evictions += o._evictions;
+        bool samePatterns = _set.Rules.Length == o._set.Rules.Length;
+        for (int i = 0; samePatterns && i < _set.Rules.Length; i++)
+        {
+            IdsRule a = _set.Rules[i], b = o._set.Rules[i];
+            samePatterns = a.NoCase == b.NoCase && a.Content.AsSpan().SequenceEqual(b.Content);
+            if (samePatterns && a.Sid == b.Sid) _set.Counts[i] = o._set.Counts[i];
+        }
+        if (_flows.Length != o._flows.Length)
+        {
+            errh.Warning($"per-flow state not carried over: CAPACITY changed from {o._flows.Length} to {_flows.Length}");
+            return;
+        }
+        _flows = o._flows;
+        o._flows = [];
+        if (!samePatterns)
+            foreach (ref var f in _flows.AsSpan()) f.State = AhoCorasick.Root;
+    }
+
     private string MatchesText()
     {
         var sb = new StringBuilder();

@@ -154,6 +154,9 @@ public class SimpleQueue : Element
         });
     }
 
+    /// <summary>Any queue takes the packets of a queue it replaces (Queue for SimpleQueue and back).</summary>
+    public override bool CanTakeStateFrom(Element old) => old is SimpleQueue;
+
     public override void TakeState(Element old, ErrorHandler errh)
     {
         if (old is not SimpleQueue q) return;
@@ -167,7 +170,21 @@ public class SimpleQueue : Element
             Count++;
         }
         Drops = q.Drops;
+        if (q.Count > 0)
+        {
+            // What no longer fits is dropped, and counted, as an overflowing queue would.
+            errh.Warning($"{q.Count} packets dropped: the new capacity is {Capacity}");
+            Drops += q.Count;
+            while (q.Count > 0)
+            {
+                q.Ring[q.HeadIdx].Kill();
+                q.Ring[q.HeadIdx] = null!;
+                q.HeadIdx = (q.HeadIdx + 1) % q.Ring.Length;
+                q.Count--;
+            }
+        }
         Highwater = Math.Max(Highwater, Count);
         Empty.SetActive(Count > 0);
+        Full.SetActive(Count < Capacity);
     }
 }

@@ -101,6 +101,26 @@ public abstract class RewriterBase : Element
         var specs = a.Rest();
         if (!a.Complete()) return false;
         static uint Ms(double s) => (uint)Math.Min(s * 1000, int.MaxValue);
+        bool ok = true;
+        _key = Key;
+        for (int i = 0; i < 256; i++) _handles[i] = Handles((byte)i);
+        if (NOutputs > FlowTable.MaxPorts)
+            ok = errh.Error($"too many outputs (at most {FlowTable.MaxPorts})");
+        string capText = cap2.Present ? cap2.Value : cap.Value;
+        int capacity = -1;
+        if (capText.Length > 0)
+        {
+            if (int.TryParse(capText, NumberStyles.None, CultureInfo.InvariantCulture, out int c)) capacity = c;
+            else if (char.IsAsciiDigit(capText[0])) ok = errh.Error($"MAPPING_CAPACITY: expected integer or element name, not '{capText}'");
+        }
+        if (specs.Count != NInputs)
+            ok = errh.Error($"need {NInputs} arguments, one per input port");
+        var parsed = new List<InputSpec>();
+        for (int i = 0; i < specs.Count; i++)
+            if (!ParseSpec(specs[i], i, parsed, errh)) ok = false;
+        // All or nothing: nothing changes unless every argument parsed (a live reconfiguration
+        // that fails leaves the rewriter as it was).
+        if (!ok) return false;
         _dstAnno = dstAnno;
         _tcpTimeout = Ms(tcpTimeout);
         _tcpDoneTimeout = Ms(tcpDone);
@@ -109,31 +129,96 @@ public abstract class RewriterBase : Element
         _udpStreamingTimeout = streaming.Value >= 0 ? Ms(streaming.Value) : udpStreaming.Value >= 0 ? Ms(udpStreaming.Value) : _udpTimeout;
         _guarantee = Ms(guarantee.Value >= 0 ? guarantee.Value : Math.Max(tcpGuarantee.Value, udpGuarantee.Value));
         _reapIntervalNs = (long)((reapTime.Value >= 0 ? reapTime.Value : reap.Value) * 1e9);
-        bool ok = true;
-        _key = Key;
-        for (int i = 0; i < 256; i++) _handles[i] = Handles((byte)i);
-        if (NOutputs > FlowTable.MaxPorts)
-            ok = errh.Error($"too many outputs (at most {FlowTable.MaxPorts})");
-        string capText = cap2.Present ? cap2.Value : cap.Value;
-        if (capText.Length > 0)
+        if (capacity >= 0)
         {
-            if (int.TryParse(capText, NumberStyles.None, CultureInfo.InvariantCulture, out int c))
-            {
-                _table.Limit.Capacity = c;
-                // Up to 16M mappings, build the index at its final size now (only the index: flows still come in pages).
-                if (c <= 1 << 24) _table.Reserve(c);
-            }
-            else if (char.IsAsciiDigit(capText[0])) ok = errh.Error($"MAPPING_CAPACITY: expected integer or element name, not '{capText}'");
-            else _capacityOf = capText;
+            _table.Limit.Capacity = capacity;
+            // Up to 16M mappings, build the index at its final size now (only the index: flows still come in pages).
+            if (capacity <= 1 << 24 && _table.Count == 0) _table.Reserve(capacity);
         }
-        if (specs.Count != NInputs)
-            ok = errh.Error($"need {NInputs} arguments, one per input port");
-        for (int i = 0; i < specs.Count; i++)
-            if (!ParseSpec(specs[i], i, errh)) ok = false;
+        else if (capText.Length > 0) _capacityOf = capText;
+        _specs.Clear();
+        _specs.AddRange(parsed);
+        return true;
+    }
+
+    /// <summary>
+    /// The <c>config</c> write handler: new input specifications, timeouts and capacity apply at
+    /// once; existing mappings stay (each keeps the pattern it was made by).
+    /// </summary>
+    public override bool CanLiveReconfigure => true;
+
+    public override bool LiveReconfigure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        var before = _specs.ToList();
+        if (!Configure(conf, errh)) return false;
+        if (ResolveMappers(errh)) return true;
+        _specs.Clear();
+        _specs.AddRange(before);
+        return false;
+    }
+
+    private bool ResolveMappers(ErrorHandler errh)
+    {
+        bool ok = true;
+        foreach (var s in _specs)
+        {
+            if (s.Kind != SpecKind.Mapper) continue;
+            var e = Host.FindElement(s.MapperName, this);
+            if (e is IIPMapper m) s.Mapper = m;
+            else ok = errh.Error(e == null ? $"'{s.MapperName}' is not an element" : $"'{s.MapperName}' is not an IPMapper");
+        }
         return ok;
     }
 
-    private bool ParseSpec(string text, int input, ErrorHandler errh)
+    /// <summary>
+    /// Hot-swap: takes the old rewriter's whole flow table, so every established mapping keeps
+    /// its rewritten addresses and ports. Flows whose outputs no longer exist are dropped.
+    /// </summary>
+    public override void TakeState(Element old, ErrorHandler errh)
+    {
+        var o = (RewriterBase)old;
+        var table = o._table;
+        var limit = _table.Limit;
+        var patternMap = new short[o._patterns.Count];
+        for (int i = 0; i < patternMap.Length; i++)
+        {
+            string text = o._patterns[i].ToString();
+            int j = _patterns.FindIndex(p => p.ToString() == text);
+            // A pattern the new configuration no longer names still owns its flows.
+            patternMap[i] = j >= 0 ? (short)j : AddPattern(o._patterns[i]);
+        }
+        int dropped = 0;
+        for (int fi = 0; fi < table.HighWater; fi++)
+        {
+            ref var f = ref table[fi];
+            if (!f.Live) continue;
+            if (f.FOut >= NOutputs || f.ROut >= NOutputs)
+            {
+                o.RemoveFlow(fi);
+                dropped++;
+                continue;
+            }
+            if (f.Pattern < 0) continue;
+            var from = o._patterns[f.Pattern];
+            f.Pattern = patternMap[f.Pattern];
+            var to = _patterns[f.Pattern];
+            if (!ReferenceEquals(from, to))
+            {
+                from.LiveFlows--;
+                to.LiveFlows++;
+            }
+        }
+        table.Limit.Used -= table.Count;
+        table.Limit = limit;
+        limit.Used += table.Count;
+        _table = table;
+        foreach (var (k, v) in o._seqDeltas) _seqDeltas[k] = v;
+        _mappingFailures += o._mappingFailures;
+        _evictions += o._evictions;
+        if (dropped > 0) errh.Warning($"{dropped} mappings dropped: their outputs no longer exist");
+    }
+
+    private bool ParseSpec(string text, int input, List<InputSpec> specs, ErrorHandler errh)
     {
         var w = ConfigText.SplitSpace(text);
         var s = new InputSpec { Text = text };
@@ -192,7 +277,7 @@ public abstract class RewriterBase : Element
                 return errh.Error($"input spec {input}: bad input specification '{text}'" +
                     (kw == "pattern" ? addrOnly ? " (expected 'pattern SADDR DADDR FOUTPUT ROUTPUT')" : " (expected 'pattern SADDR SPORT DADDR DPORT FOUTPUT ROUTPUT')" : ""));
         }
-        _specs.Add(s);
+        specs.Add(s);
         return true;
     }
 
@@ -207,14 +292,7 @@ public abstract class RewriterBase : Element
 
     public override bool Initialize(ErrorHandler errh)
     {
-        bool ok = true;
-        foreach (var s in _specs)
-        {
-            if (s.Kind != SpecKind.Mapper) continue;
-            var e = Host.FindElement(s.MapperName, this);
-            if (e is IIPMapper m) s.Mapper = m;
-            else ok = errh.Error(e == null ? $"'{s.MapperName}' is not an element" : $"'{s.MapperName}' is not an IPMapper");
-        }
+        bool ok = ResolveMappers(errh);
         if (_capacityOf.Length > 0)
         {
             if (Host.FindElement(_capacityOf, this) is RewriterBase other) _table.Limit = other._table.Limit;

@@ -27,5 +27,11 @@ public sealed class Switch : Element
     public override void Push(int port, PacketBatch batch) => CheckedOutput(_output, batch);
 
     public override void AddHandlers() =>
-        SetHandler("switch", (_, _) => _output.ToString(ElementUtil.Inv), ElementUtil.Writer(Args.Int, v => _output = v < 0 || v >= NOutputs ? -1 : v, "switch"), HandlerFlags.None);
+        SetHandler("switch", (_, _) => _output.ToString(ElementUtil.Inv), (v, eh) =>
+        {
+            // Click's own message, which control clients see in the 520 reply.
+            if (!Args.ParseInt(v.Trim(), out int o, out _)) return eh.Error("Switch output must be integer");
+            _output = o < 0 || o >= NOutputs ? -1 : o;
+            return true;
+        }, HandlerFlags.None);
 }

@@ -88,8 +88,23 @@ public abstract class IPRouteTable : Element
         }
     }
 
+    // The routes the configuration string names, as opposed to routes added by handlers: a
+    // live reconfiguration replaces these, and a hot-swap keeps the others.
+    private readonly HashSet<IPRoute> _configured = [];
+
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {
+        if (!ParseRoutes(conf, errh, out var routes)) return false;
+        bool ok = true;
+        foreach (var r in routes)
+            if (AddRoute(r, replace: false, errh)) _configured.Add(r);
+            else ok = false;
+        return ok;
+    }
+
+    private bool ParseRoutes(IReadOnlyList<string> conf, ErrorHandler errh, out List<IPRoute> routes)
+    {
+        routes = [];
         bool ok = true;
         foreach (var arg in conf)
         {
@@ -99,9 +114,53 @@ public abstract class IPRouteTable : Element
                 continue;
             }
             if (r.Port >= NOutputs) { ok = errh.Error($"route '{arg}' uses nonexistent output {r.Port}"); continue; }
-            ok &= AddRoute(r, replace: false, errh);
+            routes.Add(r);
         }
         return ok;
+    }
+
+    public override bool CanLiveReconfigure => true;
+
+    /// <summary>
+    /// A new route list: routes the old configuration named and the new one does not are removed,
+    /// the new ones are added (replacing a route with the same prefix), and routes added by
+    /// handlers stay. All or nothing: a bad route changes nothing.
+    /// </summary>
+    public override bool LiveReconfigure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        if (!ParseRoutes(conf, errh, out var routes)) return false;
+        var seen = new HashSet<(uint, uint)>();
+        foreach (var r in routes)
+            if (!seen.Add((r.Addr, r.Mask)))
+                return errh.Error($"conflict with existing route '{r.Unparse(false)}'");
+        foreach (var old in _configured.ToList())
+            if (!seen.Contains((old.Addr, old.Mask)) && _map.TryGetValue((old.Addr, old.Mask), out var cur) && cur.Route == old)
+                RemoveRoute(old, errh);
+        _configured.Clear();
+        foreach (var r in routes)
+        {
+            AddRoute(r, replace: true, errh);
+            _configured.Add(r);
+        }
+        return true;
+    }
+
+    /// <summary>Hot-swap: routes the old table got from handlers carry over, unless this configuration names the same prefix.</summary>
+    public override bool CanTakeStateFrom(Element old) => old is IPRouteTable;
+
+    public override void TakeState(Element old, ErrorHandler errh)
+    {
+        var table = (IPRouteTable)old;
+        foreach (var r in table.Routes)
+        {
+            if (table._configured.Contains(r) || _map.ContainsKey((r.Addr, r.Mask))) continue;
+            if (r.Port >= NOutputs)
+            {
+                errh.Warning($"route '{r.Unparse(false)}' dropped: output {r.Port} no longer exists");
+                continue;
+            }
+            AddRoute(r, replace: false, errh);
+        }
     }
 
     public bool AddRoute(IPRoute r, bool replace, ErrorHandler errh)
