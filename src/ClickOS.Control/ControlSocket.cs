@@ -7,26 +7,23 @@ using ClickOS.Runtime;
 namespace ClickOS.Control;
 
 /// <summary>
-/// Opens a control socket: other programs call read and write handlers over Click's
-/// ControlSocket protocol, version 1.3.
+/// ControlSocket(TCP, PORT [, keywords]) or ControlSocket(UNIX, FILENAME [, keywords]): opens a
+/// control socket over which other programs call read and write handlers, speaking Click's
+/// ControlSocket protocol, version 1.3. PORT "N+" takes the first free port from N up; 0 takes
+/// any free port.
+/// Keywords: READONLY (bool, default false: writes answered 530), PROXY (element whose handlers
+/// answer for every name), VERBOSE (bool: report connections on standard error), LOCALHOST (bool,
+/// default true here, unlike Click: TCP accepts loopback connections only unless set false),
+/// RETRIES (integer: retry a busy address once a second this many times, then stop the router),
+/// RETRY_WARNINGS (bool, default true).
+/// Commands: READ/GET, READDATA, READUNTIL, WRITE/SET, WRITEDATA/SETDATA, WRITEUNTIL, CHECKREAD,
+/// CHECKWRITE, LLRPC, QUIT/CLOSE, HELP, on handlers named ELEMENT.H, N.H (the Nth element) or H
+/// (global). Commands run on the router's thread between task batches and the sockets on a
+/// control thread, so a slow or hostile client never holds up forwarding. A hot-swap keeps the
+/// socket and its connections when the new configuration has a ControlSocket of the same name
+/// and address. See docs/control.md.
+/// Handlers: port, address, connections, accepted.
 /// </summary>
-/// <remarks>
-/// <para>ControlSocket("TCP", PORT [, keywords]) or ControlSocket("UNIX", FILENAME [, keywords]).
-/// PORT may be written "N+" to take the first free port from N up; 0 takes any free port. The
-/// <c>port</c> and <c>address</c> handlers say where it listens.</para>
-/// <para>Keywords: READONLY (bool, default false: write handlers refused with 530), PROXY (element
-/// whose handlers answer for every name), VERBOSE (bool: report connections on standard error),
-/// LOCALHOST (bool, default <b>true</b> here, unlike Click: a TCP socket accepts only loopback
-/// connections unless set false), RETRIES (integer: retry a busy address once a second this many
-/// times before stopping the router), RETRY_WARNINGS (bool, default true).</para>
-/// <para>Commands: READ/GET, READDATA, READUNTIL, WRITE/SET, WRITEDATA/SETDATA, WRITEUNTIL,
-/// CHECKREAD, CHECKWRITE, LLRPC, QUIT/CLOSE, HELP. Handlers are named ELEMENT.HANDLER,
-/// N.HANDLER (the Nth element, from 1) or HANDLER (a global handler). Commands run on the
-/// router's thread between task batches; the sockets are served by a control thread, so a slow
-/// or hostile client never holds up forwarding. A hot-swap keeps the socket and its connections
-/// when the new configuration has a ControlSocket with the same name, type and address.</para>
-/// <para>Handlers: port (r), address (r), connections (r), accepted (r).</para>
-/// </remarks>
 /// <example>ControlSocket(TCP, 0); InfiniteSource(LIMIT 5, STOP true) -> c :: Counter -> Discard;</example>
 public sealed class ControlSocket : Element
 {

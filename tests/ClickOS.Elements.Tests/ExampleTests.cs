@@ -10,15 +10,18 @@ namespace ClickOS.Elements.Tests;
 /// </summary>
 public sealed class ExampleTests(ITestOutputHelper output)
 {
+    /// <summary>Examples of the elements below the control layer (ControlSocket's runs in ClickOS.Control.Tests).</summary>
     public static TheoryData<string, string> Examples()
     {
         var data = new TheoryData<string, string>();
+        var registry = ClickOS.IO.IOElements.CreateFullRegistry();
         string root = Path.Combine(FindRoot(), "src");
         foreach (var file in Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories).Order())
         {
             string text = File.ReadAllText(file);
             foreach (Match m in Regex.Matches(text, @"/// <example>(.*)</example>\s*\n(?:\s*\[.*\]\s*\n)*\s*public (?:sealed |abstract )?(?:partial )?class (\w+)"))
-                data.Add(m.Groups[2].Value, System.Net.WebUtility.HtmlDecode(m.Groups[1].Value));
+                if (registry.Contains(m.Groups[2].Value))
+                    data.Add(m.Groups[2].Value, System.Net.WebUtility.HtmlDecode(m.Groups[1].Value));
         }
         return data;
     }

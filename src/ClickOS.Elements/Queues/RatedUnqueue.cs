@@ -37,6 +37,17 @@ public sealed class RatedUnqueue : Element, ITaskCallback
         return true;
     }
 
+    /// <summary>The config handler: a new RATE, BURST or ACTIVE applies at once; the count stays.</summary>
+    public override bool CanLiveReconfigure => true;
+
+    public override bool LiveReconfigure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        if (!Configure(conf, errh)) return false;
+        if (_active) _task.Reschedule();
+        else _task.Unschedule();
+        return true;
+    }
+
     public override bool Initialize(ErrorHandler errh)
     {
         _task = CreateTask(this, _active, ScheduleInfo.TicketsFor(Host, this));

@@ -46,6 +46,17 @@ public sealed class RatedSource : Element, ITaskCallback
         return true;
     }
 
+    /// <summary>The config handler: new DATA, RATE, LIMIT or ACTIVE apply at once; the count stays.</summary>
+    public override bool CanLiveReconfigure => true;
+
+    public override bool LiveReconfigure(IReadOnlyList<string> conf, ErrorHandler errh)
+    {
+        if (!Configure(conf, errh)) return false;
+        MakeTemplate();
+        Wake();
+        return true;
+    }
+
     public override bool Initialize(ErrorHandler errh)
     {
         MakeTemplate();
