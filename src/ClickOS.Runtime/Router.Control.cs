@@ -176,13 +176,12 @@ public sealed partial class Router
         if (pending != null)
             foreach (var call in pending) next.Post(call);
         if (_stopNow) next.StopNow();
-        var report = new HotSwapReport(
-            (long)((Stopwatch.GetTimestamp() - t0) * (1e9 / Stopwatch.Frequency)), taken,
-            errh.Messages.Select(m => m.Text).ToList());
-        next.LastHotSwap = report;
+        var messages = errh.Messages.Select(m => m.Text).ToList();
         // Answer the requester before cleaning up: cleanup may stop the control thread it runs on.
-        done?.Invoke(report, null);
+        done?.Invoke(new HotSwapReport(0, taken, messages), null);
         Cleanup();
+        // The pause counts everything done between the old router's last batch and the new one's first.
+        next.LastHotSwap = new HotSwapReport((long)((Stopwatch.GetTimestamp() - t0) * (1e9 / Stopwatch.Frequency)), taken, messages);
         return next;
     }
 
