@@ -195,21 +195,8 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
             {
                 if (words.Count != 3) { reply = Syntax("Wrong number of arguments"); return 0; }
                 if (!ParseLength(W(2), out long n)) { reply = Syntax($"Syntax error in '{command}'"); return 0; }
-                if (n > _limits.MaxData)
-                {
-                    // Too large to hold: answer now and skip the data as it arrives.
-                    reply = ControlReply.Message(ControlCode.DataTooBig,
-                        $"Data too large for {(command[0] == 'R' ? "read" : "write")} handler '{W(1)}'");
-                    long have = Math.Min(n, rest.Length);
-                    _discard = n - have;
-                    return (int)have;
-                }
-                if (rest.Length < n)
-                {
-                    if (_readClosed) { reply = Syntax("Not enough data"); return 0; }
-                    _need = line.Length + (int)n;
-                    return -1;
-                }
+                int ready = DataBlock(n, line, rest, $"{(command[0] == 'R' ? "read" : "write")} handler '{W(1)}'", ref reply);
+                if (ready != 0 || reply != null) return ready;
                 string data = Encoding.Latin1.GetString(rest[..(int)n]);
                 reply = command[0] == 'R' ? DoRead(W(1), data) : DoWrite(W(1), data);
                 return (int)n;
@@ -250,19 +237,8 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
                 if (words.Count != 2 && words.Count != 3) { reply = Syntax("Wrong number of arguments"); return 0; }
                 long n = 0;
                 if (words.Count == 3 && !ParseLength(W(2), out n)) { reply = Syntax("Syntax error in 'llrpc'"); return 0; }
-                if (n > _limits.MaxData)
-                {
-                    reply = ControlReply.Message(ControlCode.DataTooBig, $"Data too large for LLRPC '{W(1)}'");
-                    long have = Math.Min(n, rest.Length);
-                    _discard = n - have;
-                    return (int)have;
-                }
-                if (rest.Length < n)
-                {
-                    if (_readClosed) { reply = Syntax("Not enough data"); return 0; }
-                    _need = line.Length + (int)n;
-                    return -1;
-                }
+                int ready = DataBlock(n, line, rest, $"LLRPC '{W(1)}'", ref reply);
+                if (ready != 0 || reply != null) return ready;
                 string name = W(1);
                 reply = target.Run(r => HandlerCommands.Llrpc(r, name, proxy));
                 return (int)n;
@@ -286,6 +262,30 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
                 reply = ControlReply.Message(ControlCode.Unimplemented, $"Command '{command}' unimplemented");
                 return 0;
         }
+    }
+
+    /// <summary>
+    /// Whether the n-byte block after a command line is here. Returns 0 with no reply when it
+    /// is; otherwise the command's result: -1 to wait for more input, or a reply (too large: the
+    /// block is skipped as it arrives; the peer closed first: not enough data).
+    /// </summary>
+    private int DataBlock(long n, string line, ReadOnlySpan<byte> rest, string what, ref ControlReply? reply)
+    {
+        if (n > _limits.MaxData)
+        {
+            reply = ControlReply.Message(ControlCode.DataTooBig, $"Data too large for {what}");
+            long have = Math.Min(n, rest.Length);
+            _discard = n - have;
+            return (int)have;
+        }
+        if (rest.Length >= n) return 0;
+        if (_readClosed)
+        {
+            reply = Syntax("Not enough data");
+            return 0;
+        }
+        _need = line.Length + (int)n;
+        return -1;
     }
 
     internal static readonly string[] HelpLines =

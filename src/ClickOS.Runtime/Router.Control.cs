@@ -123,26 +123,33 @@ public sealed partial class Router
     /// <summary>Runs posted calls and a pending hot-swap; returns the router to drive from now on.</summary>
     internal Router ServiceControl()
     {
-        List<Action<Router>>? calls;
-        Router? swap;
-        Action<HotSwapReport?, string?>? done;
+        var (calls, swap, done) = TakeControlWork(exiting: false);
+        RunCalls(calls);
+        return swap == null ? this : CompleteSwap(swap, done);
+    }
+
+    private (List<Action<Router>>? Calls, Router? Swap, Action<HotSwapReport?, string?>? Done) TakeControlWork(bool exiting)
+    {
         lock (_callLock)
         {
-            calls = _calls;
+            if (exiting) _driverExited = true;
+            var work = (_calls, _swapTo, _swapDone);
             _calls = null;
-            swap = _swapTo;
-            done = _swapDone;
             _swapTo = null;
             _swapDone = null;
             _controlWork = false;
+            return work;
         }
-        if (calls != null)
-            foreach (var call in calls)
-            {
-                try { call(this); }
-                catch (Exception ex) when (ex is not OutOfMemoryException) { _runtimeErrors.Error($"control call failed: {ex.Message}"); }
-            }
-        return swap == null ? this : CompleteSwap(swap, done);
+    }
+
+    private void RunCalls(List<Action<Router>>? calls)
+    {
+        if (calls == null) return;
+        foreach (var call in calls)
+        {
+            try { call(this); }
+            catch (Exception ex) when (ex is not OutOfMemoryException) { _runtimeErrors.Error($"control call failed: {ex.Message}"); }
+        }
     }
 
     private Router CompleteSwap(Router next, Action<HotSwapReport?, string?>? done)
@@ -188,26 +195,8 @@ public sealed partial class Router
     /// <summary>Called by the driver as it returns: later posts fail, and calls still queued run now.</summary>
     internal void DriverExited()
     {
-        List<Action<Router>>? calls;
-        Router? swap;
-        Action<HotSwapReport?, string?>? done;
-        lock (_callLock)
-        {
-            _driverExited = true;
-            calls = _calls;
-            _calls = null;
-            swap = _swapTo;
-            done = _swapDone;
-            _swapTo = null;
-            _swapDone = null;
-            _controlWork = false;
-        }
-        if (calls != null)
-            foreach (var call in calls)
-            {
-                try { call(this); }
-                catch (Exception ex) when (ex is not OutOfMemoryException) { _runtimeErrors.Error($"control call failed: {ex.Message}"); }
-            }
+        var (calls, swap, done) = TakeControlWork(exiting: true);
+        RunCalls(calls);
         if (swap != null)
         {
             swap.Cleanup();

@@ -4,21 +4,28 @@ using ClickOS.Runtime;
 
 namespace ClickOS.Control.Tests;
 
+/// <summary>Runs alone: its memory check reads the whole process's heap.</summary>
+[CollectionDefinition(nameof(FuzzTests), DisableParallelization = true)]
+public sealed class FuzzCollection;
+
 /// <summary>
 /// The protocol parser under a million random and mutated inputs, fed in random pieces:
 /// no exception escapes, every session's buffers stay within its limits, and memory does not grow.
 /// </summary>
+[Collection(nameof(FuzzTests))]
 public sealed class FuzzTests
 {
+    // Writes here only flip settings (no seed adds routes or grows a queue), so the router's own
+    // state cannot grow and any memory growth would be the parser's.
     private static readonly string[] Seeds =
     [
         "READ c.count\r\n", "GET 1.name\r\n", "READ .version\r\n", "READ list\r\n",
         "WRITE s.switch 1\r\n", "SET s.switch banana\r\n", "WRITE c.count 5\r\n",
-        "WRITEDATA q.capacity 2\r\n10", "SETDATA s.switch 1\r\n0", "READDATA rt.lookup 8\r\n10.0.0.1",
-        "READUNTIL rt.lookup END\r\n10.0.0.1\r\nEND\r\n", "WRITEUNTIL rt.ctrl\r\nadd 11.0.0.0/8 1\r\n\r\n",
+        "WRITEDATA s.switch 1\r\n1", "READDATA q.capacity 0\r\n", "SETDATA s.switch 1\r\n0", "READDATA rt.lookup 8\r\n10.0.0.1",
+        "READUNTIL rt.lookup END\r\n10.0.0.1\r\nEND\r\n", "WRITEUNTIL s.switch\r\n1\r\n\r\n",
         "CHECKREAD c.count\r\n", "CHECKWRITE c.reset\r\n", "LLRPC c#1A\r\n", "LLRPC c#8004 4\r\nabcd",
         "HELP\r\n", "QUIT\r\n", "CLOSE x\r\n", "READ nosuch.x\r\n", "READ\r\n", "FOO bar\r\n",
-        "WRITE q.reset\r\n", "READ rt.table\r\n", "WRITE rt.add 12.0.0.0/8 0\r\n", "WRITE rt.remove 12.0.0.0/8\r\n",
+        "WRITE q.reset\r\n", "READ rt.table\r\n", "WRITE rt.remove 12.0.0.0/8\r\n",
     ];
 
     [Fact]
@@ -77,7 +84,7 @@ public sealed class FuzzTests
         Assert.True(commands > Inputs / 2, $"only {commands} commands ran");
         // One reply (at most a handler's value plus HELP) beyond the high-water mark.
         Assert.True(maxOutput < limits.OutputHighWater + 64 * 1024, $"output grew to {maxOutput}");
-        Assert.True(memAfter - memBefore < 32 << 20, $"memory grew by {(memAfter - memBefore) >> 20} MB");
+        Assert.True(memAfter - memBefore < 8 << 20, $"memory grew by {(memAfter - memBefore) >> 10} KB");
     }
 
     /// <summary>One input: random bytes, a seed, or a mutated concatenation of seeds.</summary>

@@ -31,21 +31,12 @@ public sealed class HotSwapTests
         return new Snapshot(L("cin.count"), L("cout.count"), L("q.length"), L("q.drops"), maps);
     }, () => throw new InvalidOperationException("router stopped"), TimeSpan.FromSeconds(10));
 
-    private static void WaitFor(Func<bool> cond, string what)
-    {
-        var until = DateTime.UtcNow.AddSeconds(15);
-        while (!cond())
-        {
-            Assert.True(DateTime.UtcNow < until, "timed out waiting for " + what);
-            Thread.Sleep(10);
-        }
-    }
 
     [Fact]
     public void NatStateAndQueuedPacketsSurviveAndNewConfigApplies()
     {
         using var live = new LiveRouter(Nat(1, 300), allowHotConfig: true);
-        WaitFor(() => live.ReadLong("rw.nmappings") == 20 && live.ReadLong("q.length") > 100, "mappings and a full queue");
+        LiveRouter.WaitFor(() => live.ReadLong("rw.nmappings") == 20 && live.ReadLong("q.length") > 100, "mappings and a full queue");
         using var client = ControlClient.ConnectTcp("127.0.0.1", live.Port(), TimeSpan.FromSeconds(10));
         var before = Take(live);
         Assert.Equal(before.In, before.Out + before.Length + before.Drops);
@@ -67,7 +58,7 @@ public sealed class HotSwapTests
         Assert.Subset(after.Mappings, before.Mappings);
 
         // The new configuration's behaviour: new subscriber flows get the new pattern's address.
-        WaitFor(() => live.ReadLong("rw.nmappings") == 40 && live.ReadLong("extra.count") > 0, "new mappings");
+        LiveRouter.WaitFor(() => live.ReadLong("rw.nmappings") == 40 && live.ReadLong("extra.count") > 0, "new mappings");
         var later = Take(live);
         Assert.Equal(20, later.Mappings.Count(m => m.StartsWith("(10.0.0.2, ", StringComparison.Ordinal) && m.Contains("=> (192.168.0.2, ")));
         Assert.Equal(20, later.Mappings.Count(m => m.StartsWith("(10.0.0.1, ", StringComparison.Ordinal) && m.Contains("=> (192.168.0.1, ")));
@@ -82,7 +73,7 @@ public sealed class HotSwapTests
     public void FailingConfigurationLeavesTheOldOneRunning()
     {
         using var live = new LiveRouter(Nat(1, 300), allowHotConfig: true);
-        WaitFor(() => live.ReadLong("cout.count") > 10, "traffic");
+        LiveRouter.WaitFor(() => live.ReadLong("cout.count") > 10, "traffic");
         using var client = ControlClient.ConnectTcp("127.0.0.1", live.Port(), TimeSpan.FromSeconds(10));
         var oldRouter = live.Current;
         var reply = client.Write("hotconfig", "cs :: ControlSocket(TCP, 0);\nIdle -> NoSuchClass() -> Discard;\nIdle -> OtherMissing() -> Discard;\n");
@@ -93,7 +84,7 @@ public sealed class HotSwapTests
         Assert.Contains("<hotconfig>:3: unknown element class 'OtherMissing'", reply.Messages);
         Assert.Same(oldRouter, live.Current);
         long c0 = live.ReadLong("cout.count");
-        WaitFor(() => live.ReadLong("cout.count") > c0 + 10, "the old router to keep forwarding");
+        LiveRouter.WaitFor(() => live.ReadLong("cout.count") > c0 + 10, "the old router to keep forwarding");
         // A configuration that fails in initialization is also refused without harm.
         reply = client.Write("hotconfig", "cs :: ControlSocket(TCP, 0); rw :: IPRewriter(pattern 1.2.3.4 - - - 0 1, drop); Idle -> rw -> Discard; rw[1] -> Discard;");
         Assert.Equal(ControlCode.HandlerError, reply.Code);
@@ -114,12 +105,12 @@ public sealed class HotSwapTests
     {
         // A router that is never idle: the swap still gets in, at a batch boundary.
         using var live = new LiveRouter("InfiniteSource(LENGTH 64) -> c :: Counter -> Discard;", allowHotConfig: true);
-        WaitFor(() => live.ReadLong("c.count") > 1000, "traffic");
+        LiveRouter.WaitFor(() => live.ReadLong("c.count") > 1000, "traffic");
         var h = live.Current.GlobalHandlers.First(x => x.Name == "hotconfig");
         var eh = new CollectingErrorHandler();
         Assert.True(h.CallWrite("InfiniteSource(LENGTH 64) -> c :: Counter -> c2 :: Counter -> Discard;", eh), eh.Text);
         long first = live.ReadLong("c.count");
-        WaitFor(() => live.ReadLong("c2.count") > 0, "the new router");
+        LiveRouter.WaitFor(() => live.ReadLong("c2.count") > 0, "the new router");
         Assert.True(live.ReadLong("c.count") >= first);
         var report = live.Current.LastHotSwap!;
         Assert.Equal(2, report.ElementsTakenOver);   // the source (by name) and the counter

@@ -6,15 +6,6 @@ namespace ClickOS.Control.Tests;
 /// </summary>
 public sealed class LiveReconfigureTests
 {
-    private static void WaitFor(Func<bool> cond, string what)
-    {
-        var until = DateTime.UtcNow.AddSeconds(15);
-        while (!cond())
-        {
-            Assert.True(DateTime.UtcNow < until, "timed out waiting for " + what);
-            Thread.Sleep(10);
-        }
-    }
 
     private static ControlClient Client(LiveRouter live) => ControlClient.ConnectTcp("127.0.0.1", live.Port(), TimeSpan.FromSeconds(10));
 
@@ -24,12 +15,12 @@ public sealed class LiveReconfigureTests
     public void QueueCapacityKeepsPackets()
     {
         using var live = new LiveRouter("cs :: ControlSocket(TCP, 0); RatedSource(RATE 2000) -> q :: Queue(50) -> u :: RatedUnqueue(RATE 10) -> Discard;");
-        WaitFor(() => live.ReadLong("q.length") == 50, "a full queue");
+        LiveRouter.WaitFor(() => live.ReadLong("q.length") == 50, "a full queue");
         using var c = Client(live);
         Ok(c.Write("q.config", "400"));
         Assert.Equal("400", c.Read("q.capacity").DataText);
         Assert.Equal("400", c.Read("q.config").DataText);
-        WaitFor(() => live.ReadLong("q.length") > 50, "the queue to grow into its new capacity");
+        LiveRouter.WaitFor(() => live.ReadLong("q.length") > 50, "the queue to grow into its new capacity");
         // Click's keyword handler does the same.
         Ok(c.Write("q.capacity", "1000"));
         Assert.Equal("1000", c.Read("q.capacity").DataText);
@@ -58,11 +49,11 @@ public sealed class LiveReconfigureTests
         // UDP to port 53: the filter first sends it to output 0, then to output 1.
         const string udp = @"\<45000020 00000000 401160bd 0a000001 08080808 9c400035 000c0000 00000000>";
         using var live = new LiveRouter($"cs :: ControlSocket(TCP, 0); RatedSource(DATA {udp}, RATE 2000) -> CheckIPHeader -> f :: IPFilter(0 udp port 53, 1 all) -> ok :: Counter -> Discard; f[1] -> no :: Counter -> Discard;");
-        WaitFor(() => live.ReadLong("ok.count") > 5, "allowed traffic");
+        LiveRouter.WaitFor(() => live.ReadLong("ok.count") > 5, "allowed traffic");
         using var c = Client(live);
         Ok(c.Write("f.config", "1 udp port 53, 0 all"));
         long ok0 = live.ReadLong("ok.count");
-        WaitFor(() => live.ReadLong("no.count") > 5, "denied traffic");
+        LiveRouter.WaitFor(() => live.ReadLong("no.count") > 5, "denied traffic");
         Assert.True(live.ReadLong("ok.count") <= ok0 + 1);
         var bad = c.Write("f.config", "allow nonsense here");
         Assert.Equal(ControlCode.HandlerError, bad.Code);
@@ -95,7 +86,7 @@ public sealed class LiveReconfigureTests
               -> Unqueue -> Strip(14) -> CheckIPHeader -> rw :: IPRewriter(pattern 192.168.0.1 1024-65535 - - 0 1) -> Discard;
             rw[1] -> Discard;
             """, allowHotConfig: false);
-        WaitFor(() => live.ReadLong("rw.nmappings") == 10, "mappings");
+        LiveRouter.WaitFor(() => live.ReadLong("rw.nmappings") == 10, "mappings");
         using var c = Client(live);
         string before = c.Read("rw.patterns").DataText;
         Assert.StartsWith("192.168.0.1 1024-65535 - - [10]", before);

@@ -61,6 +61,17 @@ public sealed class LiveRouter : IDisposable
 
     public long ReadLong(string handler) => long.Parse(Read(handler).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Polls <paramref name="cond"/> until it holds; fails after 15 s.</summary>
+    public static void WaitFor(Func<bool> cond, string what = "a condition")
+    {
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (!cond())
+        {
+            Assert.True(DateTime.UtcNow < until, "timed out waiting for " + what);
+            Thread.Sleep(10);
+        }
+    }
+
     public static Socket Connect(int port)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 10_000 };

@@ -14,21 +14,12 @@ public sealed class ProtocolTests
         Idle -> q :: Queue(5) -> Discard;
         """;
 
-    private static void WaitFor(Func<bool> cond)
-    {
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (!cond())
-        {
-            Assert.True(DateTime.UtcNow < until, "timed out");
-            Thread.Sleep(5);
-        }
-    }
 
     [Fact]
     public void ReferenceTranscript()
     {
         using var live = new LiveRouter(Config);
-        WaitFor(() => live.ReadLong("c.count") == 5);
+        LiveRouter.WaitFor(() => live.ReadLong("c.count") == 5);
         using var c = new RawClient(live.Port());
         Assert.Equal(["200 Read handler 'c.count' OK"], c.Command("READ c.count"));
         Assert.Equal("DATA 1", c.Line());
@@ -47,7 +38,7 @@ public sealed class ProtocolTests
     public void EveryCommandAndCode()
     {
         using var live = new LiveRouter(Config);
-        WaitFor(() => live.ReadLong("c.count") == 5);
+        LiveRouter.WaitFor(() => live.ReadLong("c.count") == 5);
         using var c = new RawClient(live.Port());
         // GET, element numbers, global handlers and their canonical forms.
         Assert.Equal(["200 Read handler '2.name' OK"], c.Command("GET 2.name"));
