@@ -180,4 +180,34 @@ public sealed class ProtocolTests
         using var second = new LiveRouter($"cs :: ControlSocket(TCP, {port}+); Idle -> Discard;");
         Assert.True(second.Port() > port);
     }
+
+    [Fact]
+    public void VerboseReportsConnections()
+    {
+        using var live = new LiveRouter("cs :: ControlSocket(TCP, 0, VERBOSE true); Idle -> Discard;");
+        using (var c = new RawClient(live.Port()))
+            Assert.Equal(["200 Goodbye!"], c.Command("QUIT"));
+        LiveRouter.WaitFor(() => live.Err.ToString().Contains("cs :: ControlSocket: closed connection 0"), "the close message");
+        Assert.Matches(@"cs :: ControlSocket: opened connection 0 from 127\.0\.0\.1\.\d+\n", live.Err.ToString());
+    }
+
+    [Fact]
+    public void RetriesThenStopsTheRouter()
+    {
+        using var first = new LiveRouter("cs :: ControlSocket(TCP, 0); Idle -> Discard;");
+        int port = first.Port();
+        var registry = ControlElements.CreateFullRegistry();
+        var eh = new ClickOS.Core.CollectingErrorHandler();
+        var err = new StringWriter();
+        var r = ClickOS.Runtime.ConfigLoader.CreateRouter($"ControlSocket(TCP, {port}, RETRIES 1); Idle -> Discard;", "retry.click", registry, eh,
+            new ClickOS.Runtime.RouterOptions { ErrorOutput = err });
+        Assert.True(r != null, eh.Text);
+        Assert.Contains("bind: Address already in use (1 try left)", eh.Text);
+        Assert.Equal(0, eh.ErrorCount);
+        using var cts = new CancellationTokenSource(10_000);
+        var final = ClickOS.Runtime.Driver.Run(r!, cts.Token);
+        Assert.False(cts.IsCancellationRequested, "the router should stop after its last retry");
+        final.Cleanup();
+        Assert.Contains("bind: Address already in use", err.ToString());
+    }
 }
