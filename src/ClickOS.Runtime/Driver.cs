@@ -95,9 +95,13 @@ public static class Driver
         long waitNs = next - clock.NowNs;
         if (waitNs > 0)
         {
-            // Sleep most of the way, then spin briefly: timers stay accurate to microseconds.
+            // Sleep most of the way, then spin briefly: timers stay accurate to microseconds
+            // without a core spinning between closely spaced timers (a 500 pps source). The
+            // short sleep is not woken by control calls; it lasts under 2 ms.
             if (waitNs > 2_000_000)
                 WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, int.MaxValue));
+            else if (waitNs > 200_000 && !router.HasSelects)
+                Posix.SleepNs(waitNs - 120_000);
             else
                 Thread.SpinWait(50);
         }

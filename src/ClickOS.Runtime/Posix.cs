@@ -53,6 +53,23 @@ public static partial class Posix
         read(fd, (byte*)&value, 8);
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Sec;
+        public long Nsec;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int nanosleep(in Timespec req, nint rem);
+
+    /// <summary>Sleeps about <paramref name="ns"/> nanoseconds (Linux high-resolution timers: tens of microseconds late at most).</summary>
+    public static void SleepNs(long ns)
+    {
+        var ts = new Timespec { Sec = ns / 1_000_000_000, Nsec = ns % 1_000_000_000 };
+        nanosleep(in ts, 0);
+    }
+
     public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
     public const int O_RDWR = 2, O_NONBLOCK = 0x800;
     public const int EAGAIN = 11;
