@@ -88,6 +88,7 @@ public static class ControlCommand
 
     private static int Unreachable(Options o, string target, Exception ex, TextWriter stdout, TextWriter stderr)
     {
+        if (ex is AggregateException { InnerException: { } inner }) ex = inner;
         string why = ex switch
         {
             SocketException se => se.SocketErrorCode switch
@@ -95,9 +96,9 @@ public static class ControlCommand
                 SocketError.ConnectionRefused => "Connection refused",
                 SocketError.TimedOut => "Connection timed out",
                 SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported => "No such file or directory",
+                SocketError.AccessDenied => "Permission denied",
                 _ => se.SocketErrorCode.ToString(),
             },
-            AggregateException ae when ae.InnerException is SocketException se2 => se2.SocketErrorCode.ToString(),
             _ => ex.Message,
         };
         if (o.Json) WriteJson(stdout, w => { w.WriteString("target", target); w.WriteString("error", why); });
@@ -295,7 +296,8 @@ public static class ControlCommand
     private static void WriteJson(TextWriter stdout, Action<Utf8JsonWriter> body)
     {
         using var ms = new MemoryStream();
-        using (var j = new Utf8JsonWriter(ms))
+        // Relaxed escaping: quotes in handler messages stay readable ('x', not \u0027x\u0027).
+        using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             j.WriteStartObject();
             body(j);

@@ -56,6 +56,7 @@ public sealed class ControlCliTests
             {
                 Assert.Equal(510, j.RootElement.GetProperty("code").GetInt32());
                 Assert.Equal("No element named 'nosuch'", j.RootElement.GetProperty("messages")[0].GetString());
+                Assert.Contains("'nosuch'", r.Stdout);   // relaxed escaping
             }
             r = Control("-u", sock, "list");
             Assert.Equal("RatedSource@1\nc\ns\nDiscard@4\nDiscard@5\nclick_driver@@ControlSocket\n", r.Stdout);
@@ -102,6 +103,8 @@ public sealed class ControlCliTests
         var r = Control("-u", Path.Combine(Path.GetTempPath(), "no-such-clickos-socket"), "read", "c.count");
         Assert.Equal(2, r.Exit);
         Assert.StartsWith("clickos control: ", r.Stderr);
+        r = Control("-p", "1", "read", "c.count");   // nothing listens on port 1
+        Assert.Equal((2, "clickos control: 127.0.0.1:1: Connection refused\n"), (r.Exit, r.Stderr));
         r = Control("--bogus");
         Assert.Equal(2, r.Exit);
         Assert.Contains("unrecognized option '--bogus'", r.Stderr);
