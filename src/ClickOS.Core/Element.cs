@@ -26,7 +26,6 @@ public abstract class ElementHost
     public abstract NotifierSignal UpstreamEmptySignal(Element e, int port, Task? listener);
     public abstract NotifierSignal DownstreamFullSignal(Element e, int port, Task? listener);
     public abstract IReadOnlyList<Element> Elements { get; }
-    /// <summary>Calls <paramref name="onReadable"/> on the router's thread whenever file descriptor <paramref name="fd"/> is readable.</summary>
     /// <summary>
     /// During a hot-swap, the element of the running configuration that <paramref name="e"/>
     /// will take state from (initialization may then skip work the old element already did,
@@ -34,6 +33,7 @@ public abstract class ElementHost
     /// </summary>
     public virtual Element? HotSwapPredecessor(Element e) => null;
 
+    /// <summary>Calls <paramref name="onReadable"/> on the router's thread whenever file descriptor <paramref name="fd"/> is readable.</summary>
     public abstract void AddSelect(int fd, Action onReadable);
     public abstract void RemoveSelect(int fd);
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);

@@ -70,7 +70,7 @@ public static partial class Posix
         nanosleep(in ts, 0);
     }
 
-    public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
+    public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16;
     public const int O_RDWR = 2, O_NONBLOCK = 0x800;
     public const int EAGAIN = 11;
 }

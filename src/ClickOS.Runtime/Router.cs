@@ -48,7 +48,6 @@ public sealed partial class Router : ElementHost
     private Router(RouterOptions options, ElementRegistry registry, FlatConfig flat, Router? predecessor)
     {
         _predecessor = predecessor;
-
         _clock = new RouterClock(options.SimulatedTime, (long)(options.SimulatedStart * 1e9));
         _timers = new TimerSet(_clock);
         _pool = new PacketPool(options.InitialPackets);
