@@ -40,9 +40,6 @@ public sealed class ControlReply
 
     public static ControlReply NoRouter() => Message(ControlCode.NoRouter, "No router installed");
 
-    /// <summary>The code of the last line (the reply's status).</summary>
-    public int Code => Lines.Count > 0 ? Lines[^1].Code : ControlCode.Ok;
-
     /// <summary>Appends the reply in wire format: CRLF-terminated lines, text made printable as Click does.</summary>
     public void WriteTo(OutputBuffer output)
     {
@@ -109,8 +106,6 @@ public sealed class OutputBuffer
         if (_start == _end) _start = _end = 0;
     }
 
-    public void Clear() => _start = _end = 0;
-
     private void Reserve(int n)
     {
         if (_buf.Length - _end >= n) return;
@@ -127,7 +122,6 @@ public sealed class OutputBuffer
         }
         _start = 0;
         _end = live;
-        // Shrink back after a large reply has gone out (done lazily by the next small reply).
     }
 
     /// <summary>Drops a large idle buffer so an idle connection holds little memory.</summary>

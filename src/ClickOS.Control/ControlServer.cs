@@ -21,7 +21,7 @@ public sealed class ControlServer : IControlTarget, IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
     private volatile Router _router;
-    private long _accepted, _refused, _dropped;
+    private long _accepted, _refused;
 
     public ControlLimits Limits { get; init; } = new();
     public bool ReadOnly { get; set; }
@@ -30,8 +30,8 @@ public sealed class ControlServer : IControlTarget, IDisposable
     public Action<string>? Log { get; set; }
     public string Declaration { get; set; } = "ControlSocket";
     /// <summary>Most connections served at once; more are accepted and closed at once.</summary>
-    public int MaxConnections { get; init; } = 1024;
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public int MaxConnections { get; set; } = 1024;
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a command may wait for the router's thread.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -182,7 +182,7 @@ public sealed class ControlServer : IControlTarget, IDisposable
             {
                 var c = conns[i];
                 short re = r > 0 ? fds[2 + i].REvents : (short)0;
-                if (!Service(c, re, buffer, now)) Close(c, "closed");
+                if (!Service(c, re, buffer, now)) Close(c);
             }
         }
     }
@@ -246,7 +246,6 @@ public sealed class ControlServer : IControlTarget, IDisposable
             }
             else if (Stopwatch.GetElapsedTime(c.LastProgress, now) > StallTimeout)
             {
-                Interlocked.Increment(ref _dropped);
                 return false;   // the peer stopped reading
             }
         }
@@ -254,12 +253,12 @@ public sealed class ControlServer : IControlTarget, IDisposable
         return !s.Finished;
     }
 
-    private void Close(Connection c, string why)
+    private void Close(Connection c)
     {
         lock (_connections) _connections.Remove(c);
         try { c.Socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
         c.Socket.Dispose();
-        Log?.Invoke($"{Declaration}: {why} connection {c.Id}");
+        Log?.Invoke($"{Declaration}: closed connection {c.Id}");
     }
 
     /// <summary>Stops the control thread (within a second), flushes what it can and closes every socket.</summary>
@@ -275,7 +274,7 @@ public sealed class ControlServer : IControlTarget, IDisposable
         {
             // One last try to hand out buffered replies (Click does the same), without blocking.
             if (c.Session.Output.Length > 0) c.Socket.Send(c.Session.Output.Pending, SocketFlags.None, out _);
-            Close(c, "closed");
+            Close(c);
         }
         try { _listener.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
         _listener.Dispose();

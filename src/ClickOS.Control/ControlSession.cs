@@ -40,7 +40,6 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
     private bool _readClosed, _quit, _fatal;
 
     public OutputBuffer Output { get; } = new();
-    public long Commands { get; private set; }
 
     /// <summary>Queues the greeting line.</summary>
     public void Start() => Output.Append(Greeting + "\r\n");
@@ -136,7 +135,6 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
             if (_inStart == _inEnd) _inStart = _inEnd = 0;
             _need = 0;
             reply?.WriteTo(Output);
-            Commands++;
             ran++;
         }
         if (Buffered == 0 && _in.Length > 64 * 1024) { _in = new byte[512]; _inStart = _inEnd = 0; }

@@ -38,7 +38,7 @@ public sealed class ControlSocket : Element
 
     /// <summary>The bound TCP port (after initialization), for tests and tools.</summary>
     public int BoundPort => _server?.Port ?? 0;
-    public ControlServer? Server => _server;
+    internal ControlServer? Server => _server;
 
     public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
     {

@@ -165,6 +165,49 @@ public sealed class RobustnessTests
     }
 
     [Fact]
+    public void ConnectionsBeyondTheCapAreClosedAtOnce()
+    {
+        using var live = new LiveRouter(Config);
+        var server = ((ControlSocket)live.Current["cs"]!).Server!;
+        server.MaxConnections = 2;
+        using var a = new RawClient(live.Port());
+        using var b = new RawClient(live.Port());
+        using var extra = LiveRouter.Connect(live.Port());
+        // No greeting: the server accepted and closed it.
+        var buf = new byte[64];
+        Assert.Equal(0, extra.Receive(buf));
+        Assert.Equal(1, server.Refused);
+        // The two it serves still work.
+        Assert.Equal(["200 Read handler 'c.name' OK"], a.Command("READ c.name"));
+        Assert.Equal(["200 Read handler 'c.name' OK"], b.Command("READ c.name"));
+    }
+
+    [Fact]
+    public void ReaderThatStallsIsDropped()
+    {
+        using var live = new LiveRouter(Config);
+        var server = ((ControlSocket)live.Current["cs"]!).Server!;
+        server.StallTimeout = TimeSpan.FromMilliseconds(500);
+        using var greedy = LiveRouter.Connect(live.Port());
+        greedy.ReceiveBufferSize = 4096;
+        var one = "READ c.handlers\r\n"u8.ToArray();
+        var bytes = new byte[one.Length * 2_400_000];
+        for (int i = 0; i < bytes.Length; i += one.Length) one.CopyTo(bytes, i);
+        greedy.Blocking = false;
+        int sent = 0;
+        var until = DateTime.UtcNow.AddSeconds(3);
+        while (sent < bytes.Length && DateTime.UtcNow < until)
+        {
+            int n = greedy.Send(bytes, sent, bytes.Length - sent, SocketFlags.None, out _);
+            if (n > 0) sent += n;
+            else Thread.Sleep(5);
+        }
+        // Its replies go nowhere for longer than the stall timeout: the server lets it go.
+        LiveRouter.WaitFor(() => live.ReadLong("cs.connections") == 0, "the stalled connection to be dropped");
+        AssertForwarding(live);
+    }
+
+    [Fact]
     public void ManyClientsAtOnce()
     {
         using var live = new LiveRouter(Config);
