@@ -99,19 +99,4 @@ public sealed class LiveReconfigureTests
         Assert.Equal(ControlCode.HandlerError, bad.Code);
         Assert.StartsWith("192.168.0.9", c.Read("rw.patterns").DataText);
     }
-
-    [Fact]
-    public void ControlSocketExampleRuns()
-    {
-        // The element's documented example (the Elements project's example runner has no control layer).
-        var eh = new ClickOS.Core.CollectingErrorHandler();
-        var registry = ControlElements.CreateFullRegistry();
-        var r = ClickOS.Runtime.ConfigLoader.CreateRouter("ControlSocket(TCP, 0); InfiniteSource(LIMIT 5, STOP true) -> c :: Counter -> Discard;", "ex.click", registry, eh);
-        Assert.True(r != null, eh.Text);
-        using var cts = new CancellationTokenSource(10_000);
-        var final = ClickOS.Runtime.Driver.Run(r!, cts.Token);
-        Assert.False(cts.IsCancellationRequested);
-        final.Cleanup();
-        Assert.Equal(0, final.Pool.Outstanding);
-    }
 }
