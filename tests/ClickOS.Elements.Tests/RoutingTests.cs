@@ -24,6 +24,24 @@ public sealed class RoutingTests
     }
 
     [Fact]
+    public void DirectIPLookupRefusesNonContiguousMasksEverywhere()
+    {
+        // In the configuration, through add/set and through the config handler: DIR-24-8 cannot
+        // hold such a route, so accepting it would list a route that never matches.
+        var bad = new TestRouter($"Idle -> rt :: DirectIPLookup(10.0.0.0/255.0.255.0 0); {Outputs}");
+        Assert.Null(bad.Router);
+        Assert.Contains("route '10.0.0.0/255.0.255.0 0': DirectIPLookup needs a prefix length (contiguous mask)", bad.Errors.Text);
+        using var t = TestRouter.Start($"Idle -> rt :: DirectIPLookup(10.0.0.0/8 0); {Outputs}");
+        Assert.False(t.Write("rt.add", "11.0.0.0/255.0.255.0 1"));
+        Assert.False(t.Write("rt.config", "10.0.0.0/8 0, 11.0.0.0/255.0.255.0 1"));
+        Assert.Contains("DirectIPLookup needs a prefix length (contiguous mask)", t.Errors.Text);
+        Assert.Equal("10.0.0.0/8\t\t-\t\t0\n", t.Read("rt.table"));
+        // A contiguous configuration is accepted by the same handler.
+        Assert.True(t.Write("rt.config", "11.0.0.0/8 1"));
+        Assert.Equal("1", t.Router!.FindHandler("rt.lookup", null, out _, t.Errors)!.CallRead("11.2.3.4", t.Errors));
+    }
+
+    [Fact]
     public void StaticIPLookupHasNoWriteHandlers()
     {
         using var t = TestRouter.Start($"Idle -> rt :: StaticIPLookup(0.0.0.0/0 0); rt[0] -> Discard;");

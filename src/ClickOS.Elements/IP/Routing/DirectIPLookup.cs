@@ -114,11 +114,7 @@ public sealed class DirectIPLookup : IPRouteTable
         return h.Port;
     }
 
-    public override bool Configure(IReadOnlyList<string> conf, ErrorHandler errh)
-    {
-        foreach (var arg in conf)
-            if (IPRoute.TryParse(arg, false, out var r) && r.PrefixLength < 0)
-                return errh.Error($"route '{arg}': DirectIPLookup needs a prefix length (contiguous mask)");
-        return base.Configure(conf, errh);
-    }
+    // Checked for the configuration, the config handler and routes taken over in a hot-swap.
+    protected override string? RouteProblem(IPRoute r) =>
+        r.PrefixLength < 0 ? "DirectIPLookup needs a prefix length (contiguous mask)" : null;
 }

@@ -114,10 +114,14 @@ public abstract class IPRouteTable : Element
                 continue;
             }
             if (r.Port >= NOutputs) { ok = errh.Error($"route '{arg}' uses nonexistent output {r.Port}"); continue; }
+            if (RouteProblem(r) is { } problem) { ok = errh.Error($"route '{arg}': {problem}"); continue; }
             routes.Add(r);
         }
         return ok;
     }
+
+    /// <summary>Why this table cannot hold <paramref name="r"/> (null: it can).</summary>
+    protected virtual string? RouteProblem(IPRoute r) => null;
 
     public override bool CanLiveReconfigure => true;
 
@@ -154,9 +158,10 @@ public abstract class IPRouteTable : Element
         foreach (var r in table.Routes)
         {
             if (table._configured.Contains(r) || _map.ContainsKey((r.Addr, r.Mask))) continue;
-            if (r.Port >= NOutputs)
+            string? problem = r.Port >= NOutputs ? $"output {r.Port} no longer exists" : RouteProblem(r);
+            if (problem != null)
             {
-                errh.Warning($"route '{r.Unparse(false)}' dropped: output {r.Port} no longer exists");
+                errh.Warning($"route '{r.Unparse(false)}' dropped: {problem}");
                 continue;
             }
             AddRoute(r, replace: false, errh);
@@ -229,6 +234,7 @@ public abstract class IPRouteTable : Element
         if (!IPRoute.TryParse(args, remove, out var r))
             return errh.Error($"expected 'ADDR/MASK [GATEWAY]{(remove ? " [OUTPUT]" : " OUTPUT")}'");
         if (!remove && r.Port >= NOutputs) return errh.Error($"output {r.Port} out of range");
+        if (!remove && RouteProblem(r) is { } problem) return errh.Error(problem);
         return cmd switch
         {
             "add" => AddRoute(r, false, errh),
