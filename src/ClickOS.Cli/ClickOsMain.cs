@@ -16,6 +16,12 @@ public static class ClickOsMain
                       Read and write handlers of a running router over its ControlSocket,
                       list elements and handlers, hot-swap a configuration, watch a handler
                       ('clickos control --help' lists them).
+          host [OPTION]...
+                      Run the ClickOS host daemon: isolated middlebox instances, an HTTP/JSON
+                      API, durable state ('clickos host --help').
+          instance VERB [ARGS]...
+                      Create, list, stop, pause, reconfigure... instances through the host's
+                      API ('clickos instance --help').
           version     Print the version.
 
         """;
@@ -41,6 +47,17 @@ public static class ClickOsMain
                     using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(
                         System.Runtime.InteropServices.PosixSignal.SIGINT, ctx => { ctx.Cancel = true; cts.Cancel(); });
                     return ControlCommand.Run(args[1..], stdout, stderr, cts.Token);
+                }
+                case "host":
+                    return HostCommand.Run(args[1..], stdout, stderr);
+                case "worker":
+                    return HostCommand.Worker(args[1..], stderr);
+                case "instance":
+                {
+                    // Tables draw with box characters: this output is UTF-8, not Click's Latin-1 bytes.
+                    var utf8 = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+                    try { return InstanceCommand.Run(args[1..], utf8, stderr); }
+                    finally { utf8.Flush(); }
                 }
                 case "version":
                 case "--version":

@@ -113,8 +113,13 @@ public static class RunCommand
         if (flat == null) return 1;
         AddDriverControlSockets(flat, o);
 
+        // Under a ClickOS host (or systemd), the environment says how to report readiness and idleness.
+        var instance = InstanceEnvironment.Read();
         var options = new RouterOptions
         {
+            InstanceStats = instance.Managed,
+            InitialPackets = instance.Managed ? 16 : 256,
+            MaxPackets = instance.MaxPackets,
             SimulatedTime = o.SimTime,
             SimulatedStart = o.SimStart,
             StandardOutput = stdout,
@@ -155,9 +160,16 @@ public static class RunCommand
         {
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; router.StopNow(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; router.StopNow(); });
+            var hooks = instance.Hooks();
+            // The host sends SIGCONT when it resumes a paused instance: a new idle period starts.
+            using var sigcont = hooks == null || OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGCONT, ctx =>
+            {
+                hooks.ResetIdle();
+                router.Wake();
+            });
             try
             {
-                router = Driver.Run(router);
+                router = Driver.Run(router, hooks);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -94,6 +94,9 @@ public sealed class ControlClient : IDisposable
         Send($"{(write ? "CHECKWRITE" : "CHECKREAD")} {handler}\r\n", null, expectData: false);
 
     /// <summary>Sends QUIT and waits for the goodbye.</summary>
+    /// <summary>Picks one router on a socket that serves many (a ClickOS shared worker).</summary>
+    public ControlResponse SelectInstance(string name) => Send($"INSTANCE {name}\r\n", null, expectData: false);
+
     public ControlResponse Quit() => Send("QUIT\r\n", null, expectData: false);
 
     private ControlResponse Send(string command, string? data, bool expectData)

@@ -28,6 +28,8 @@ public sealed class ControlServer : IControlTarget, IDisposable
     public string? Proxy { get; set; }
     /// <summary>Where VERBOSE connection messages go (null: none). Called on the control thread.</summary>
     public Action<string>? Log { get; set; }
+    /// <summary>Lets connections pick another router with <c>INSTANCE name</c> (see <see cref="ControlSession.Selector"/>).</summary>
+    public Func<string, IControlTarget?>? Selector { get; set; }
     public string Declaration { get; set; } = "ControlSocket";
     /// <summary>Most connections served at once; more are accepted and closed at once.</summary>
     public int MaxConnections { get; set; } = 1024;
@@ -206,7 +208,7 @@ public sealed class ControlServer : IControlTarget, IDisposable
             }
             s.Blocking = false;
             if (s.AddressFamily == AddressFamily.InterNetwork) s.NoDelay = true;
-            var session = new ControlSession(this, Limits, ReadOnly, Proxy);
+            var session = new ControlSession(this, Limits, ReadOnly, Proxy) { Selector = Selector };
             session.Start();
             var c = new Connection(s, session, nextId++);
             lock (_connections) _connections.Add(c);

@@ -33,6 +33,12 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
     public const string Greeting = "Click::ControlSocket/" + ProtocolVersion;
 
     private readonly ControlLimits _limits = limits ?? new ControlLimits();
+
+    /// <summary>
+    /// Set where one socket serves many routers (a ClickOS shared worker): the extension command
+    /// <c>INSTANCE name</c> picks the router the connection's later commands go to.
+    /// </summary>
+    public Func<string, IControlTarget?>? Selector { get; init; }
     private byte[] _in = new byte[512];
     private int _inStart, _inEnd;
     private long _discard;          // bytes still to skip after a DATA block that was too large
@@ -250,6 +256,19 @@ public sealed class ControlSession(IControlTarget target, ControlLimits? limits 
                 reply = ControlReply.Message(ControlCode.Ok, "Goodbye!");
                 _quit = true;
                 return rest.Length;
+
+            case "INSTANCE" when Selector != null:
+            {
+                if (words.Count != 2) { reply = Syntax("Wrong number of arguments"); return 0; }
+                var chosen = Selector(W(1));
+                if (chosen == null) reply = ControlReply.Message(ControlCode.NoSuchElement, $"No instance '{W(1)}'");
+                else
+                {
+                    target = chosen;
+                    reply = ControlReply.Message(ControlCode.Ok, "OK");
+                }
+                return 0;
+            }
 
             case "HELP":
                 reply = new ControlReply();

@@ -20,6 +20,7 @@ public sealed class PacketPool
     private long _created;
     private long _outstanding;
     private long _allocatedBuffers;
+    private long _made;
 
     public PacketPool(int initialPackets = 64, int bufferSize = DefaultBufferSize, long maxPackets = 1 << 22)
     {
@@ -39,6 +40,8 @@ public sealed class PacketPool
     /// <summary>Packet objects this pool ever created.</summary>
     public long Created => _created;
     public long BuffersAllocated => _allocatedBuffers;
+    /// <summary>Packets handed out since the pool was made (clones included): an activity count for idle detection.</summary>
+    public long Made => _made;
 
     private Packet NewPacket()
     {
@@ -48,7 +51,9 @@ public sealed class PacketPool
 
     private void GrowBuffers(int count)
     {
-        count = Math.Max(count, BuffersPerSlab);
+        // Small pools (a consolidated instance) grow in small slabs first, so an idle instance
+        // holds tens of kilobytes of buffers, not a full slab.
+        count = Math.Max(count, (int)Math.Clamp(_allocatedBuffers, 16, BuffersPerSlab));
         var slab = GC.AllocateUninitializedArray<byte>(count * BufferSize, pinned: true);
         if (_bufferCount + count > _buffers.Length)
             Array.Resize(ref _buffers, Math.Max(_buffers.Length * 2, _bufferCount + count));
@@ -79,6 +84,7 @@ public sealed class PacketPool
         p.Free = false;
         p.ClearAnnotations();
         _outstanding++;
+        _made++;
         return p;
     }
 
@@ -131,7 +137,7 @@ public sealed class PacketPool
         if (capacity <= BufferSize)
         {
             if (_bufferCount == 0)
-                GrowBuffers(BuffersPerSlab);
+                GrowBuffers(0);
             b = _buffers[--_bufferCount];
         }
         else
@@ -192,6 +198,7 @@ public sealed class PacketPool
         p.DataStart = src.DataStart;
         p.DataLength = src.DataLength;
         p.CopyAnnotationsFrom(src);
+        _made++;
         _outstanding++;
         return p;
     }

@@ -90,6 +90,8 @@ public sealed class TaskScheduler
     private bool _isRunning;
 
     public int ScheduledCount => _count;
+    /// <summary>Task runs since the scheduler was made: an activity count for idle detection.</summary>
+    public long Runs { get; private set; }
     public bool HasWork => _count > 0;
 
     internal void Enqueue(Task t)
@@ -241,6 +243,7 @@ public sealed class TaskScheduler
             }
             if (stop != null && stop()) break;
         }
+        Runs += ran;
         return ran;
     }
 

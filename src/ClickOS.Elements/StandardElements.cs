@@ -9,6 +9,7 @@ public static class StandardElements
     {
         r.Add("Idle", () => new Idle());
         r.Add("Discard", () => new Discard());
+        r.Add("FaultInjector", () => new FaultInjector());
         r.Add("InfiniteSource", () => new InfiniteSource());
         r.Add("RatedSource", () => new RatedSource());
         r.Add("TimedSource", () => new TimedSource());

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ClickOS.Core;
 
 namespace ClickOS.Runtime;
@@ -14,12 +15,15 @@ public static class Driver
     private const int TasksPerBatch = 129;
 
     /// <returns>The router that was running at the end (a later one, after hot-swaps).</returns>
-    public static Router Run(Router router, CancellationToken cancel = default)
+    public static Router Run(Router router, CancellationToken cancel = default) => Run(router, null, cancel);
+
+    /// <summary>Runs <paramref name="router"/>, telling a supervisor when it is ready and when it goes idle.</summary>
+    public static Router Run(Router router, DriverHooks? hooks, CancellationToken cancel = default)
     {
         router.DriverStarted();
         try
         {
-            Loop(ref router, cancel);
+            Loop(ref router, hooks, cancel);
         }
         finally
         {
@@ -28,8 +32,10 @@ public static class Driver
         return router;
     }
 
-    private static void Loop(ref Router router, CancellationToken cancel)
+    private static void Loop(ref Router router, DriverHooks? hooks, CancellationToken cancel)
     {
+        var idle = hooks is { IdleAfter.Ticks: > 0, Idle: not null } ? new IdleWatch(hooks.IdleAfter, hooks.Idle) : null;
+        var ready = hooks?.Ready;
         var sched = router.Scheduler;
         var timers = router.Timers;
         var clock = router.Clock;
@@ -53,7 +59,12 @@ public static class Driver
                         clock = router.Clock;
                     }
                 }
-                if (!Step(router, sched, timers, clock, ref iteration)) break;
+                if (!Step(router, sched, timers, clock, idle, hooks, ref iteration)) break;
+                if (ready != null)
+                {
+                    ready();
+                    ready = null;
+                }
             }
         }
         finally
@@ -63,7 +74,7 @@ public static class Driver
     }
 
     /// <summary>One driver iteration; false when the router should stop.</summary>
-    private static bool Step(Router router, TaskScheduler sched, TimerSet timers, RouterClock clock, ref int iteration)
+    private static bool Step(Router router, TaskScheduler sched, TimerSet timers, RouterClock clock, IdleWatch? idle, DriverHooks? hooks, ref int iteration)
     {
         if (router.StopRequested && !router.CheckDriver()) return false;
         timers.RunDue();
@@ -76,6 +87,13 @@ public static class Driver
         }
         if (router.StopRequested) return true;
         long next = timers.NextExpiryNs;
+        int maxWaitMs = Timeout.Infinite;
+        if (idle != null && !clock.Simulated)
+        {
+            if (hooks!.TakeResetIdle()) idle.Reset();
+            idle.Check(router);
+            maxWaitMs = idle.CheckIntervalMs;
+        }
         if (clock.Simulated)
         {
             if (next == long.MaxValue)
@@ -89,7 +107,7 @@ public static class Driver
         }
         if (next == long.MaxValue)
         {
-            WaitForWake(router, Timeout.Infinite);
+            WaitForWake(router, maxWaitMs);
             return true;
         }
         long waitNs = next - clock.NowNs;
@@ -99,7 +117,7 @@ public static class Driver
             // without a core spinning between closely spaced timers (a 500 pps source). The
             // short sleep is not woken by control calls; it lasts under 2 ms.
             if (waitNs > 2_000_000)
-                WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, int.MaxValue));
+                WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, maxWaitMs < 0 ? int.MaxValue : maxWaitMs));
             else if (waitNs > 200_000 && !router.HasSelects)
                 Posix.SleepNs(waitNs - 120_000);
             else
@@ -121,5 +139,71 @@ public static class Driver
         }
         router.WakeEvent.Wait(ms);
         router.WakeEvent.Reset();
+    }
+}
+
+/// <summary>What a supervisor (the ClickOS host) wants to hear from a driver.</summary>
+public sealed class DriverHooks
+{
+    /// <summary>Called once, after the first driver iteration: the router is forwarding.</summary>
+    public Action? Ready { get; init; }
+    /// <summary>How long the router must do nothing (no task runs, no packets made) before <see cref="Idle"/>; zero: never.</summary>
+    public TimeSpan IdleAfter { get; init; }
+    /// <summary>Called once per idle period, on the driver thread.</summary>
+    public Action? Idle { get; init; }
+
+    private volatile bool _resetIdle;
+    /// <summary>Starts a new idle period (the host resumed a paused instance); safe from any thread or a signal handler.</summary>
+    public void ResetIdle() => _resetIdle = true;
+    internal bool TakeResetIdle()
+    {
+        if (!_resetIdle) return false;
+        _resetIdle = false;
+        return true;
+    }
+}
+
+/// <summary>
+/// Idle detection for one router: idle means no task ran and no packet was made for a whole
+/// period. Housekeeping timers (flow-table expiry, ARP) may still fire: they do not count as
+/// activity, so an instance that only keeps state ages out and can be paused. Checked only
+/// when the driver has nothing runnable, so a busy router pays nothing.
+/// </summary>
+public sealed class IdleWatch(TimeSpan idleAfter, Action onIdle)
+{
+    private readonly long _idleAfterTicks = (long)(idleAfter.TotalSeconds * Stopwatch.Frequency);
+    private long _lastCheck, _lastActive, _made = -1, _runs = -1;
+    private bool _reported;
+    private readonly long _intervalTicks = (long)Math.Clamp(idleAfter.TotalMilliseconds / 4, 5, 1000) * Stopwatch.Frequency / 1000;
+
+    public int CheckIntervalMs { get; } = (int)Math.Clamp(idleAfter.TotalMilliseconds / 4, 5, 1000);
+
+    public void Check(Router r) => Check(r.Pool.Made, r.Scheduler.Runs);
+
+    public void Check(long made, long runs)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now - _lastCheck < _intervalTicks) return;
+        _lastCheck = now;
+        if (_lastActive == 0 || made != _made || runs != _runs)
+        {
+            _made = made;
+            _runs = runs;
+            _lastActive = now;
+            _reported = false;
+            return;
+        }
+        if (!_reported && now - _lastActive >= _idleAfterTicks)
+        {
+            _reported = true;
+            onIdle();
+        }
+    }
+
+    /// <summary>Starts a new idle period (the instance was just woken): it may be reported idle again.</summary>
+    public void Reset()
+    {
+        _lastActive = Stopwatch.GetTimestamp();
+        _reported = false;
     }
 }

@@ -19,6 +19,10 @@ public sealed record RouterOptions
     /// <c>hotconfig</c> write handler (the driver's <c>-R</c>).
     /// </summary>
     public Func<string, Router, ErrorHandler, Router?>? HotConfig { get; init; }
+    /// <summary>Adds the global <c>stats</c> read handler a ClickOS host reads for its metrics (not in Click, so off by default).</summary>
+    public bool InstanceStats { get; init; }
+    /// <summary>Largest number of packets the router's pool may hold (a host's memory limit).</summary>
+    public long MaxPackets { get; init; } = 1 << 22;
 }
 
 /// <summary>
@@ -50,7 +54,7 @@ public sealed partial class Router : ElementHost
         _predecessor = predecessor;
         _clock = new RouterClock(options.SimulatedTime, (long)(options.SimulatedStart * 1e9));
         _timers = new TimerSet(_clock);
-        _pool = new PacketPool(options.InitialPackets);
+        _pool = new PacketPool(options.InitialPackets, maxPackets: options.MaxPackets);
         _stdout = options.StandardOutput ?? Console.Out;
         _stderr = options.ErrorOutput ?? Console.Error;
         _runtimeErrors = new TextErrorHandler(_stderr);
@@ -87,6 +91,10 @@ public sealed partial class Router : ElementHost
     private int _runCount = 1;
     /// <summary>Wakes a sleeping driver (a handler write from another thread, a stop).</summary>
     public ManualResetEventSlim WakeEvent { get; } = new(false);
+    /// <summary>Also called by <see cref="Wake"/>: a shared driver that runs many routers on one thread hooks in here.</summary>
+    public Action? WakeHook { get; set; }
+    /// <summary>Set by a shared driver after the router's first turn.</summary>
+    internal bool Started { get; set; }
     public int RunCount => _runCount;
 
     /// <summary>Click's please_stop_driver: lowers the run count; the driver stops at zero unless a DriverManager keeps it going.</summary>
@@ -114,6 +122,7 @@ public sealed partial class Router : ElementHost
     /// <summary>Wakes a sleeping driver, whether it sleeps on <see cref="WakeEvent"/> or in poll().</summary>
     public void Wake()
     {
+        WakeHook?.Invoke();
         WakeEvent.Set();
         int fd = _wakeFd;
         if (fd >= 0) Posix.SignalEventFd(fd);
@@ -446,6 +455,29 @@ public sealed partial class Router : ElementHost
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The <c>stats</c> handler: "name value" lines summing the router's <see cref="ITrafficCounter"/>
+    /// elements (packets and bytes in and out, drops) plus its buffer pool and task counts.
+    /// </summary>
+    public string StatsText()
+    {
+        long pin = 0, bin = 0, pout = 0, bout = 0, drops = 0;
+        foreach (var e in _elements)
+        {
+            if (e is not ITrafficCounter t) continue;
+            switch (t.Role)
+            {
+                case TrafficRole.Input: pin += t.TrafficPackets; bin += t.TrafficBytes; break;
+                case TrafficRole.Output: pout += t.TrafficPackets; bout += t.TrafficBytes; break;
+                default: drops += t.TrafficPackets; break;
+            }
+        }
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return string.Create(inv, $"packets_in {pin}\nbytes_in {bin}\npackets_out {pout}\nbytes_out {bout}\ndrops {drops}\n" +
+            $"packets_made {_pool.Made}\npackets_outstanding {_pool.Outstanding}\npool_packets {_pool.Created}\n" +
+            $"pool_buffer_bytes {_pool.BuffersAllocated * _pool.BufferSize}\ntasks_run {_scheduler.Runs}\nelements {_elements.Count}\n");
+    }
+
     private void AddGlobal(string name, Func<string>? read, WriteHandlerFn? write = null)
     {
         _globalHandlers.Add(new Handler(name, read == null ? null : (_, _) => read(), write, HandlerFlags.None));
@@ -475,6 +507,8 @@ public sealed partial class Router : ElementHost
         AddGlobal("driver", () => "userlevel");
         if (Options.HotConfig != null)
             _globalHandlers.Add(new Handler("hotconfig", null, HotConfig, HandlerFlags.ControlThread));
+        if (Options.InstanceStats)
+            AddGlobal("stats", StatsText);
     }
 
     public override Element? FindElement(string name, Element? context)

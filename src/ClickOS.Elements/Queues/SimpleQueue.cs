@@ -10,8 +10,12 @@ namespace ClickOS.Elements;
 /// Handlers: length, highwater_length, capacity (read/write), drops, reset_counts, reset.
 /// </summary>
 /// <example>InfiniteSource(LIMIT 5, STOP true) -> q :: SimpleQueue(10) -> Unqueue -> Discard;</example>
-public class SimpleQueue : Element
+public class SimpleQueue : Element, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Drop;
+    long ITrafficCounter.TrafficPackets => Drops;
+    long ITrafficCounter.TrafficBytes => 0;
+
     protected Packet[] Ring = [];
     protected int HeadIdx, Count;
     protected int Capacity = 1000;

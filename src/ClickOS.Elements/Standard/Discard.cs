@@ -8,8 +8,12 @@ namespace ClickOS.Elements;
 /// Keywords: ACTIVE (bool, pull mode only), BURST (int, default 1). Handlers: count, reset_counts, active.
 /// </summary>
 /// <example>InfiniteSource(LIMIT 5, STOP true) -> d :: Discard;</example>
-public sealed class Discard : Element, ITaskCallback
+public sealed class Discard : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Drop;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => 0;
+
     private long _count;
     private bool _active = true;
     private int _burst = 1;

@@ -10,8 +10,12 @@ namespace ClickOS.Elements;
 /// Handlers: count, reset, data, limit, burst, active, length (read/write).
 /// </summary>
 /// <example>InfiniteSource(LENGTH 64, LIMIT 1000, STOP true, BURST 32) -> c :: Counter -> Discard;</example>
-public class InfiniteSource : Element, ITaskCallback
+public class InfiniteSource : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Input;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _count * _length;
+
     /// <summary>Click's default packet contents.</summary>
     public const string DefaultData = "Random bullshit in a packet, at least 64 bytes long. Well, now it is.";
 

@@ -9,8 +9,12 @@ namespace ClickOS.Elements;
 /// bytes/s; RATE = BANDWIDTH / packet length). Handlers: count, reset, data, rate, limit, active, length.
 /// </summary>
 /// <example>RatedSource(RATE 1000, LIMIT 10, STOP true) -> c :: Counter -> Discard;</example>
-public sealed class RatedSource : Element, ITaskCallback
+public sealed class RatedSource : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Input;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _count * _length;
+
     private byte[] _data = [];
     private int _length;
     private double _rate = 10;

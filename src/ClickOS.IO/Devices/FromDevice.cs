@@ -21,15 +21,19 @@ namespace ClickOS.IO;
 /// Handlers: count, kernel_drops, drops (kernel and buffer-pool drops), encap, reset_counts.
 /// </summary>
 /// <example>FromDevice(lo, SNAPLEN 96) -> c :: Counter -> Discard; Script(wait 0.1, stop);</example>
-public sealed class FromDevice : Element, ITaskCallback
+public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Input;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _bytes;
+
     private string _dev = "";
     private RxOptions _opts;
     private int _burst = 32;
     private bool _timestamp = true;
     private RxRing? _ring;
     private Task? _task;
-    private long _count;
+    private long _count, _bytes;
 
     public override string PortCount => "0/1";
     public override string Processing => "h/h";
@@ -99,6 +103,7 @@ public sealed class FromDevice : Element, ITaskCallback
             return false;
         }
         _count += n;
+        _bytes += TrafficBytes.Sum(b.Packets);
         if (!_timestamp)
             foreach (var p in b.Packets) p.TimestampNs = 0;
         Output(0, b);

@@ -18,8 +18,12 @@ namespace ClickOS.IO;
 /// Handlers: count, drops, reset_counts.
 /// </summary>
 /// <example>FromDevice(lo) -> Queue -> ToDevice(lo, BURST 64); Script(wait 0.1, stop);</example>
-public sealed class ToDevice : Element, ITaskCallback
+public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Output;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _bytes;
+
     private string _dev = "";
     private int _burst = 32;
     private bool _quiet, _setErrorAnno, _ignoreOverflows, _reportedOverflow;
@@ -27,7 +31,7 @@ public sealed class ToDevice : Element, ITaskCallback
     private Task? _task;
     private NotifierSignal _signal;
     private PacketBatch? _pending;
-    private long _count, _drops;
+    private long _count, _drops, _bytes;
     private int _lastErrno;
 
     public override string PortCount => "1/0-1";
@@ -102,7 +106,11 @@ public sealed class ToDevice : Element, ITaskCallback
         while (i < pk.Length)
         {
             int n = tx.Send(pk[i..], out int errno);
-            for (int k = i; k < i + n; k++) pk[k].Kill();
+            for (int k = i; k < i + n; k++)
+            {
+                _bytes += pk[k].Length;
+                pk[k].Kill();
+            }
             _count += n;
             i += n;
             if (i >= pk.Length || errno == 0) continue;

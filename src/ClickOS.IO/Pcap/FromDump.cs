@@ -18,8 +18,12 @@ namespace ClickOS.IO;
 /// Handlers: count, filename, filesize, filepos, encap, active (read/write), stop (write), reset_counts.
 /// </summary>
 /// <example>FromDump(in.pcap, STOP true) -> c :: Counter -> Discard;</example>
-public sealed class FromDump : Element, ITaskCallback
+public sealed class FromDump : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Input;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _bytes;
+
     private string _filename = "";
     private bool _mmap = true;
     private string? _readError;
@@ -38,7 +42,7 @@ public sealed class FromDump : Element, ITaskCallback
     private long _startAfterNs = -1, _endAfterNs = -1, _intervalNs = -1;
     private bool _sawFirst, _emittedFirst;
     private int _linkType;
-    private long _count;
+    private long _count, _bytes;
     private bool _eof;
     private Task? _task;
     private Timer? _timer;
@@ -396,6 +400,7 @@ public sealed class FromDump : Element, ITaskCallback
         }
         int n = b.Count;
         _count += n;
+        _bytes += TrafficBytes.Sum(b.Packets);
         if (n > 0) Output(0, b);
         else _batches.Return(b);
         if (_eof && _held == null) { AtEnd(); return n > 0; }
@@ -446,6 +451,7 @@ public sealed class FromDump : Element, ITaskCallback
             b.Add(p);
         }
         _count += b.Count;
+        _bytes += TrafficBytes.Sum(b.Packets);
         if (_eof) AtEnd();
         if (b.Count > 0) return b;
         Host.Batches.Return(b);

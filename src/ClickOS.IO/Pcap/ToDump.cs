@@ -12,13 +12,17 @@ namespace ClickOS.IO;
 /// UNBUFFERED (bool), NANO (bool, true). Handlers: count, filename, reset_counts.
 /// </summary>
 /// <example>InfiniteSource(LIMIT 3, STOP true) -> SetTimestamp(1) -> ToDump(out.pcap);</example>
-public sealed class ToDump : Element, ITaskCallback
+public sealed class ToDump : Element, ITaskCallback, ITrafficCounter
 {
+    TrafficRole ITrafficCounter.Role => TrafficRole.Output;
+    long ITrafficCounter.TrafficPackets => _count;
+    long ITrafficCounter.TrafficBytes => _bytes;
+
     private string _filename = "";
     private int _snaplen = 2000, _linkType = PcapFormat.LinkEthernet;
     private bool _extraLength = true, _unbuffered, _nano = true;
     private Stream? _out;
-    private long _count;
+    private long _count, _bytes;
     private Task? _task;
     private NotifierSignal _signal;
     private readonly byte[] _rec = new byte[PcapFormat.RecordHeaderSize];
@@ -89,6 +93,7 @@ public sealed class ToDump : Element, ITaskCallback
             o.Write(p.Data[..caplen]);
         }
         _count += batch.Count;
+        _bytes += TrafficBytes.Sum(batch.Packets);
         if (_unbuffered) o.Flush();
     }
 

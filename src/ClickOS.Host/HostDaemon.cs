@@ -1,0 +1,861 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using ClickOS.Control;
+using ClickOS.Core;
+using ClickOS.Runtime;
+
+namespace ClickOS.Host;
+
+public sealed record HostOptions
+{
+    /// <summary>State directory: instances.json, one folder per instance (config, log, sockets), worker sockets.</summary>
+    public required string Directory { get; init; }
+    /// <summary>The clickos executable instances run (default: this process's own executable).</summary>
+    public string? ClickosPath { get; init; }
+    public int MaxInstances { get; init; } = 10_000;
+    public int MaxProcessInstances { get; init; } = 2_000;
+    public int SharedLanes { get; init; } = Environment.ProcessorCount;
+    public bool UseCgroups { get; init; } = true;
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan HangTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>An API error: HTTP status, a stable code, a message and details (file:line errors).</summary>
+public sealed class HostException(int status, string code, string message, IReadOnlyList<string>? details = null) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+    public IReadOnlyList<string> Details { get; } = details ?? [];
+}
+
+/// <summary>
+/// The ClickOS host: owns instances, starts them in their isolation, supervises them (crashes,
+/// restarts with backoff, idle sleep), persists the desired state and serves their ControlSockets.
+/// Public methods are thread-safe; the HTTP API is a thin layer over them.
+/// </summary>
+public sealed class HostDaemon : IDisposable
+{
+    private readonly HostOptions _o;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, Instance> _byPid = [];
+    private readonly Dictionary<string, ControlProxy> _proxies = new(StringComparer.Ordinal);
+    private readonly StateStore _store;
+    private readonly Cgroups _cgroups;
+    private readonly ElementRegistry _registry = ControlElements.CreateFullRegistry();
+    private readonly string _clickos;
+    private readonly Socket _notify;
+    private readonly Thread _notifyThread, _watchThread, _superviseThread;
+    private readonly int _watchWake;
+    private WorkerClient? _worker;
+    private readonly object _workerLock = new();
+    private volatile bool _stopping;
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
+
+    public string Directory => _o.Directory;
+    public string NotifyPath { get; }
+    public Cgroups Cgroups => _cgroups;
+
+    public HostDaemon(HostOptions options)
+    {
+        _o = options;
+        System.IO.Directory.CreateDirectory(options.Directory);
+        System.IO.Directory.CreateDirectory(Path.Combine(options.Directory, "instances"));
+        _store = new StateStore(options.Directory);
+        _cgroups = options.UseCgroups ? Cgroups.Detect("clickos-" + Math.Abs(options.Directory.GetHashCode() % 100000).ToString(CultureInfo.InvariantCulture)) : Cgroups.None;
+        _clickos = options.ClickosPath ?? Environment.ProcessPath ?? "clickos";
+        NotifyPath = Path.Combine(options.Directory, "notify.sock");
+        if (File.Exists(NotifyPath)) File.Delete(NotifyPath);
+        _notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        _notify.Bind(new UnixDomainSocketEndPoint(NotifyPath));
+        _watchWake = Posix.CreateEventFd();
+        _notifyThread = new Thread(NotifyLoop) { IsBackground = true, Name = "host-notify" };
+        _watchThread = new Thread(WatchLoop) { IsBackground = true, Name = "host-watch" };
+        _superviseThread = new Thread(SuperviseLoop) { IsBackground = true, Name = "host-supervise" };
+    }
+
+    /// <summary>Loads the saved state, adopts instances that survived a host restart, starts the rest.</summary>
+    public void Start()
+    {
+        _notifyThread.Start();
+        _watchThread.Start();
+        _superviseThread.Start();
+        var specs = _store.Load();
+        var shared = specs.Where(s => s.Isolation == Isolation.Shared).ToList();
+        HashSet<string> alive = [];
+        if (shared.Count > 0) alive = AdoptWorker();
+        foreach (var spec in specs)
+        {
+            var inst = new Instance(spec, InstanceDir(spec.Name));
+            System.IO.Directory.CreateDirectory(inst.Directory);
+            lock (_gate) _instances[spec.Name] = inst;
+            StartProxy(inst);
+            if (!spec.Enabled) continue;
+            bool adopted = spec.Isolation == Isolation.Process ? TryAdoptProcess(inst) : alive.Contains(spec.Name) && AdoptShared(inst);
+            if (!adopted) StartBackend(inst, wait: false);
+        }
+    }
+
+    private string InstanceDir(string name) => Path.Combine(_o.Directory, "instances", name);
+
+    // ---------------------------------------------------------------- API operations
+
+    public IReadOnlyList<Instance> List()
+    {
+        lock (_gate) return [.. _instances.Values.OrderBy(i => i.Name, StringComparer.Ordinal)];
+    }
+
+    public Instance Get(string name)
+    {
+        lock (_gate)
+            return _instances.TryGetValue(name, out var i) ? i : throw new HostException(404, "not_found", $"no instance named '{name}'");
+    }
+
+    /// <summary>Checks the configuration, records the instance, starts it and waits until it forwards.</summary>
+    public Instance Create(InstanceSpec spec, bool wait = true)
+    {
+        if (InstanceSpec.CheckName(spec.Name) is { } bad) throw new HostException(400, "bad_request", bad);
+        var errors = CheckConfig(spec.Config, spec.ConfigName);
+        if (errors.Count > 0) throw new HostException(422, "bad_config", $"configuration '{spec.ConfigName}' has errors", errors);
+        Instance inst;
+        lock (_gate)
+        {
+            if (_instances.ContainsKey(spec.Name)) throw new HostException(409, "exists", $"an instance named '{spec.Name}' already exists");
+            if (_instances.Count >= _o.MaxInstances)
+                throw new HostException(403, "limit_exceeded", $"the host allows at most {_o.MaxInstances} instances");
+            if (spec.Isolation == Isolation.Process && _instances.Values.Count(i => i.Spec.Isolation == Isolation.Process) >= _o.MaxProcessInstances)
+                throw new HostException(403, "limit_exceeded", $"the host allows at most {_o.MaxProcessInstances} process instances (use --isolation shared for more)");
+            inst = new Instance(spec with { Enabled = true, Paused = false }, InstanceDir(spec.Name));
+            _instances[spec.Name] = inst;
+        }
+        try
+        {
+            System.IO.Directory.CreateDirectory(inst.Directory);
+            File.Delete(inst.LogPath);
+            _store.Save(inst.Spec);
+            StartProxy(inst);
+            string? failure = StartBackend(inst, wait);
+            if (failure != null)
+            {
+                var log = LogErrors(inst);
+                Remove(inst);
+                throw new HostException(422, "start_failed", $"instance '{spec.Name}' did not start: {failure}", log);
+            }
+            return inst;
+        }
+        catch (Exception ex) when (ex is not HostException)
+        {
+            Remove(inst);
+            throw new HostException(500, "internal", $"instance '{spec.Name}' could not be created: {ex.Message}");
+        }
+    }
+
+    /// <summary>Parses and configures (without initializing) a configuration: all its file:line errors.</summary>
+    public List<string> CheckConfig(string text, string file)
+    {
+        var errh = new CollectingErrorHandler();
+        var flat = ConfigLoader.Load(text, file, _registry, errh);
+        if (flat != null)
+        {
+            var r = Router.Create(flat, _registry, errh, new RouterOptions { InitialPackets = 0, StandardOutput = TextWriter.Null, ErrorOutput = TextWriter.Null }, initialize: false);
+            r?.Cleanup();
+        }
+        return errh.Messages.Where(m => m.Severity >= Severity.Error).Select(m => m.Text).ToList();
+    }
+
+    public void Destroy(string name)
+    {
+        var inst = Get(name);
+        lock (inst)
+        {
+            StopBackend(inst);
+            Remove(inst);
+        }
+    }
+
+    private void Remove(Instance inst)
+    {
+        lock (_gate)
+        {
+            if (_instances.TryGetValue(inst.Name, out var cur) && cur == inst) _instances.Remove(inst.Name);
+            if (_proxies.Remove(inst.Name, out var p)) p.Dispose();
+        }
+        _cgroups.Remove(inst.Name);
+        _store.Delete(inst.Name);
+        try { System.IO.Directory.Delete(inst.Directory, recursive: true); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    public Instance StartInstance(string name)
+    {
+        var inst = Get(name);
+        lock (inst)
+        {
+            if (inst.State is InstanceState.Running or InstanceState.Starting or InstanceState.Paused or InstanceState.Sleeping) return inst;
+            inst.Spec = inst.Spec with { Enabled = true, Paused = false };
+            inst.Restarts = 0;
+            inst.LastError = null;
+            _store.Save(inst.Spec);
+            string? failure = StartBackend(inst, wait: true);
+            if (failure != null) throw new HostException(422, "start_failed", $"instance '{name}' did not start: {failure}", LogErrors(inst));
+        }
+        return inst;
+    }
+
+    public Instance Stop(string name)
+    {
+        var inst = Get(name);
+        lock (inst)
+        {
+            inst.Spec = inst.Spec with { Enabled = false, Paused = false };
+            _store.Save(inst.Spec);
+            StopBackend(inst);
+        }
+        return inst;
+    }
+
+    public Instance Pause(string name)
+    {
+        var inst = Get(name);
+        lock (inst)
+        {
+            if (inst.State is not (InstanceState.Running or InstanceState.Sleeping or InstanceState.Paused))
+                throw new HostException(409, "not_running", $"instance '{name}' is {inst.StateText}");
+            if (inst.State == InstanceState.Running) PauseBackend(inst);
+            lock (_gate) inst.State = InstanceState.Paused;
+            inst.Spec = inst.Spec with { Paused = true };
+            _store.Save(inst.Spec);
+        }
+        return inst;
+    }
+
+    public Instance Resume(string name)
+    {
+        var inst = Get(name);
+        lock (inst)
+        {
+            if (inst.State is not (InstanceState.Paused or InstanceState.Sleeping or InstanceState.Running))
+                throw new HostException(409, "not_running", $"instance '{name}' is {inst.StateText}");
+            if (inst.State != InstanceState.Running) ResumeBackend(inst);
+            lock (_gate) inst.State = InstanceState.Running;
+            inst.Spec = inst.Spec with { Paused = false };
+            _store.Save(inst.Spec);
+        }
+        return inst;
+    }
+
+    /// <summary>Wakes a sleeping instance (an API request or a ControlSocket connection for it).</summary>
+    public void EnsureAwake(Instance inst)
+    {
+        if (inst.State != InstanceState.Sleeping) return;
+        lock (inst)
+        {
+            if (inst.State != InstanceState.Sleeping) return;
+            ResumeBackend(inst);
+            lock (_gate) inst.State = InstanceState.Running;
+        }
+    }
+
+    /// <summary>Hot-swaps a new configuration into a running instance, keeping element state (the hotconfig handler).</summary>
+    public Instance Reconfigure(string name, string config)
+    {
+        var inst = Get(name);
+        var errors = CheckConfig(config, "<hotconfig>");
+        if (errors.Count > 0) throw new HostException(422, "bad_config", "the new configuration has errors; the old one keeps running", errors);
+        var r = Control(inst, c => c.Write("hotconfig", config));
+        if (!r.Ok) throw new HostException(422, "reconfigure_failed", $"hot-swap failed: {r.Messages.FirstOrDefault()}", r.Details.ToList());
+        lock (inst)
+        {
+            inst.Spec = inst.Spec with { Config = config };
+            _store.Save(inst.Spec);
+        }
+        return inst;
+    }
+
+    public string ReadHandler(string name, string handler, string param = "")
+    {
+        var r = Control(Get(name), c => c.Read(handler, param));
+        return r.Ok ? r.DataText : throw HandlerError(r, handler);
+    }
+
+    public void WriteHandler(string name, string handler, string value)
+    {
+        var r = Control(Get(name), c => c.Write(handler, value));
+        if (!r.Ok) throw HandlerError(r, handler);
+    }
+
+    private static HostException HandlerError(ControlResponse r, string handler) => r.Code switch
+    {
+        ControlCode.NoSuchElement or ControlCode.NoSuchHandler => new HostException(404, "no_handler", r.Messages.FirstOrDefault() ?? $"no handler '{handler}'"),
+        ControlCode.Permission => new HostException(403, "permission", r.Messages.FirstOrDefault() ?? "permission denied"),
+        _ => new HostException(422, "handler_error", r.Messages.FirstOrDefault() ?? $"handler '{handler}' failed", r.Details.ToList()),
+    };
+
+    /// <summary>Runs one ControlSocket exchange with a running instance (waking it first).</summary>
+    public ControlResponse Control(Instance inst, Func<ControlClient, ControlResponse> call)
+    {
+        if (inst.State is InstanceState.Stopped or InstanceState.Failed or InstanceState.Starting)
+            throw new HostException(409, "not_running", $"instance '{inst.Name}' is {inst.StateText}");
+        // A frozen process cannot answer; a paused shared instance still serves handlers.
+        if (inst.State == InstanceState.Paused && inst.Spec.Isolation == Isolation.Process)
+            throw new HostException(409, "paused", $"instance '{inst.Name}' is paused: resume it to call its handlers");
+        EnsureAwake(inst);
+        try
+        {
+            using var c = ConnectControl(inst, TimeSpan.FromSeconds(30));
+            return call(c);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ControlProtocolException)
+        {
+            throw new HostException(502, "unreachable", $"instance '{inst.Name}' did not answer on its control socket: {ex.Message}");
+        }
+    }
+
+    internal ControlClient ConnectControl(Instance inst, TimeSpan timeout)
+    {
+        if (inst.Spec.Isolation == Isolation.Process) return ControlClient.ConnectUnix(InternalControlPath(inst), timeout);
+        var w = inst.Shared?.Worker ?? throw new IOException("no worker");
+        var c = ControlClient.ConnectUnix(w.ControlPath, timeout);
+        var r = c.SelectInstance(inst.Name);
+        if (!r.Ok)
+        {
+            c.Dispose();
+            throw new IOException(r.Messages.FirstOrDefault() ?? "instance not in its worker");
+        }
+        return c;
+    }
+
+    /// <summary>The socket the instance itself serves (the host's public one proxies to it).</summary>
+    internal string InternalControlPath(Instance inst) => Path.Combine(inst.Directory, "ctl.sock");
+
+    public string Logs(string name, int tail)
+    {
+        var inst = Get(name);
+        if (!File.Exists(inst.LogPath)) return "";
+        var lines = File.ReadAllLines(inst.LogPath);
+        return string.Concat(lines.Skip(Math.Max(0, lines.Length - tail)).Select(l => l + "\n"));
+    }
+
+    private static List<string> LogErrors(Instance inst)
+    {
+        try { return File.Exists(inst.LogPath) ? File.ReadAllLines(inst.LogPath).Where(l => l.Length > 0).TakeLast(50).ToList() : []; }
+        catch (IOException) { return []; }
+    }
+
+    /// <summary>The instance's "stats" handler as name/value pairs, plus memory and CPU where known.</summary>
+    public Dictionary<string, double> Stats(Instance inst)
+    {
+        var d = new Dictionary<string, double>(StringComparer.Ordinal);
+        string? text = null;
+        try
+        {
+            if (inst.State is InstanceState.Running or InstanceState.Paused or InstanceState.Sleeping)
+            {
+                if (inst.Spec.Isolation == Isolation.Shared && inst.Shared?.Worker is { Closed: false } w)
+                {
+                    var r = w.Request("stats", x => x.WriteString("name", inst.Name), TimeSpan.FromSeconds(5));
+                    if (WorkerClient.Ok(r)) text = r.GetProperty("stats").GetString();
+                }
+                else if (inst.State == InstanceState.Running)
+                {
+                    using var c = ConnectControl(inst, TimeSpan.FromSeconds(5));
+                    var r = c.Read("stats");
+                    if (r.Ok) text = r.DataText;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ControlProtocolException) { }
+        foreach (var line in (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int sp = line.IndexOf(' ');
+            if (sp > 0 && double.TryParse(line[(sp + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) d[line[..sp]] = v;
+        }
+        if (inst.Spec.Isolation == Isolation.Process && inst.Pid > 0)
+        {
+            if (ProcStats.Pss(inst.Pid) is long pss and >= 0) d["memory_bytes"] = pss;
+            if (ProcStats.CpuSeconds(inst.Pid) is double cpu and >= 0) d["cpu_seconds"] = cpu;
+        }
+        else if (d.TryGetValue("pool_buffer_bytes", out double pool)) d["memory_bytes"] = pool;
+        return d;
+    }
+
+    public (int Instances, int Running, long HostPss, DateTime Started, string Cgroups) HostStats()
+    {
+        lock (_gate)
+            return (_instances.Count, _instances.Values.Count(i => i.State == InstanceState.Running),
+                ProcStats.Pss(Environment.ProcessId) ?? -1, _startedUtc, _cgroups.Describe);
+    }
+
+    public int? WorkerPid => _worker is { Closed: false } w ? w.Pid : null;
+
+    // ---------------------------------------------------------------- backends
+
+    /// <summary>Starts the instance; with <paramref name="wait"/>, returns null once it forwards or why it did not.</summary>
+    private string? StartBackend(Instance inst, bool wait)
+    {
+        lock (_gate) inst.MarkStarting();
+        var ready = inst.ReadySignal;
+        try
+        {
+            if (inst.Spec.Isolation == Isolation.Process) StartProcess(inst);
+            else StartShared(inst);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or UnauthorizedAccessException or HostException)
+        {
+            lock (_gate)
+            {
+                inst.State = InstanceState.Failed;
+                inst.LastError = ex.Message;
+            }
+            ready.TrySetResult(ex.Message);
+        }
+        if (!wait) return null;
+        if (!ready.Task.Wait(_o.ReadyTimeout))
+        {
+            StopBackend(inst);
+            return $"not ready within {_o.ReadyTimeout.TotalSeconds:0.#} s";
+        }
+        return ready.Task.Result;
+    }
+
+    private void StartProcess(Instance inst)
+    {
+        var spec = inst.Spec;
+        string config = Path.Combine(inst.Directory, "config.click");
+        File.WriteAllText(config, spec.Config, Encoding.Latin1);
+        string ctl = InternalControlPath(inst);
+        if (File.Exists(ctl)) File.Delete(ctl);
+        var argv = new List<string>();
+        string path = _clickos;
+        if (spec.NetNs != null)
+        {
+            path = File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip";
+            argv.AddRange([path, "netns", "exec", spec.NetNs]);
+        }
+        argv.AddRange([_clickos, "run", "-R", "-u", ctl, config]);
+        bool limited = spec.MemoryMax > 0 || spec.Cpus > 0;
+        bool inCgroup = limited && _cgroups.Available && _cgroups.Create(spec.Name, spec.MemoryMax, spec.Cpus, out _);
+        var env = new List<string>();
+        foreach (System.Collections.DictionaryEntry kv in Environment.GetEnvironmentVariables())
+        {
+            string k = (string)kv.Key;
+            if (k is "NOTIFY_SOCKET" || k.StartsWith("CLICKOS_INSTANCE", StringComparison.Ordinal) || k.StartsWith("DOTNET_GC", StringComparison.Ordinal)) continue;
+            env.Add($"{k}={kv.Value}");
+        }
+        env.Add($"NOTIFY_SOCKET={NotifyPath}");
+        env.Add($"CLICKOS_INSTANCE={spec.Name}");
+        env.Add($"CLICKOS_INSTANCE_MAX_PACKETS={InstanceRouter.MaxPacketsFor(spec.MemoryMax)}");
+        if (spec.IdleSleep > TimeSpan.Zero) env.Add($"CLICKOS_INSTANCE_IDLE_MS={(long)spec.IdleSleep.TotalMilliseconds}");
+        // Small instances: a small first GC budget keeps the private heap near its live size.
+        env.Add("DOTNET_GCgen0size=0x80000");
+        // Without a memory cgroup the runtime's own heap limit enforces --memory.
+        if (spec.MemoryMax > 0 && !inCgroup) env.Add($"DOTNET_GCHeapHardLimit=0x{spec.MemoryMax:x}");
+        int pid = Native.Spawn(path, argv, env, inst.LogPath);
+        if (inCgroup) _cgroups.Add(spec.Name, pid);
+        long start = Native.StartTime(pid);
+        File.WriteAllText(Path.Combine(inst.Directory, "pid"), $"{pid} {start}\n");
+        Watch(inst, pid);
+    }
+
+    private void Watch(Instance inst, int pid)
+    {
+        int fd = Native.PidFdOpen(pid);
+        lock (_gate)
+        {
+            inst.Pid = pid;
+            inst.PidFd = fd;
+            _byPid[pid] = inst;
+        }
+        Posix.SignalEventFd(_watchWake);
+    }
+
+    private bool TryAdoptProcess(Instance inst)
+    {
+        try
+        {
+            var parts = File.ReadAllText(Path.Combine(inst.Directory, "pid")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            int pid = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            long start = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            if (!Native.Alive(pid) || Native.StartTime(pid) != start) return false;
+            lock (_gate)
+            {
+                inst.Generation++;
+                inst.State = InstanceState.Running;
+                inst.StartedUtc = DateTime.UtcNow;
+                inst.ReadySignal.TrySetResult(null);
+            }
+            Watch(inst, pid);
+            // It may have been asleep (frozen) when the old host died.
+            if (inst.Spec.Paused)
+            {
+                PauseBackend(inst);
+                lock (_gate) inst.State = InstanceState.Paused;
+            }
+            else ResumeBackend(inst);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private WorkerClient EnsureWorker()
+    {
+        lock (_workerLock)
+        {
+            if (_worker is { Closed: false } w) return w;
+            string sock = Path.Combine(_o.Directory, "worker.sock");
+            string log = Path.Combine(_o.Directory, "worker.log");
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Where(kv => (string)kv.Key != "NOTIFY_SOCKET").Select(kv => $"{kv.Key}={kv.Value}").ToList();
+            int pid = Native.Spawn(_clickos, [_clickos, "worker", "--socket", sock, "--lanes", _o.SharedLanes.ToString(CultureInfo.InvariantCulture), "--hang-timeout-ms", ((long)_o.HangTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)], env, log);
+            File.WriteAllText(Path.Combine(_o.Directory, "worker.pid"), $"{pid} {Native.StartTime(pid)}\n");
+            var c = WorkerClient.Connect(sock, pid, TimeSpan.FromSeconds(15)) ?? throw new IOException($"the shared worker did not start (see {log})");
+            Attach(c);
+            return c;
+        }
+    }
+
+    private void Attach(WorkerClient c)
+    {
+        c.OnEvent = OnWorkerEvent;
+        c.OnLost = OnWorkerLost;
+        _worker = c;
+        c.Start();
+    }
+
+    /// <summary>Reconnects to a worker that survived a host restart; returns the instances it still runs.</summary>
+    private HashSet<string> AdoptWorker()
+    {
+        try
+        {
+            var parts = File.ReadAllText(Path.Combine(_o.Directory, "worker.pid")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            int pid = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            if (!Native.Alive(pid) || Native.StartTime(pid) != long.Parse(parts[1], CultureInfo.InvariantCulture)) return [];
+            var c = WorkerClient.Connect(Path.Combine(_o.Directory, "worker.sock"), pid, TimeSpan.FromSeconds(2));
+            if (c == null) return [];
+            lock (_workerLock) Attach(c);
+            var list = c.Request("list");
+            return list.GetProperty("instances").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException or KeyNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    private bool AdoptShared(Instance inst)
+    {
+        var w = _worker;
+        if (w == null) return false;
+        lock (_gate)
+        {
+            inst.Shared = new SharedDriverRef(w);
+            inst.Generation++;
+            inst.State = InstanceState.Running;
+            inst.StartedUtc = DateTime.UtcNow;
+            inst.ReadySignal.TrySetResult(null);
+        }
+        w.Request(inst.Spec.Paused ? "pause" : "resume", x => x.WriteString("name", inst.Name));
+        if (inst.Spec.Paused) lock (_gate) inst.State = InstanceState.Paused;
+        return true;
+    }
+
+    private void StartShared(Instance inst)
+    {
+        var w = EnsureWorker();
+        lock (_gate) inst.Shared = new SharedDriverRef(w);
+        var spec = inst.Spec;
+        var reply = w.Request("create", x =>
+        {
+            x.WriteString("name", spec.Name);
+            x.WriteString("config", spec.Config);
+            x.WriteString("config_name", spec.ConfigName);
+            x.WriteString("log", inst.LogPath);
+            x.WriteNumber("idle_ms", (long)spec.IdleSleep.TotalMilliseconds);
+            x.WriteNumber("max_packets", InstanceRouter.MaxPacketsFor(spec.MemoryMax));
+        });
+        if (!WorkerClient.Ok(reply))
+        {
+            File.AppendAllLines(inst.LogPath, WorkerClient.Errors(reply));
+            throw new HostException(422, "start_failed", string.Join("; ", WorkerClient.Errors(reply)));
+        }
+    }
+
+    private void StopBackend(Instance inst)
+    {
+        System.Threading.Tasks.Task exited;
+        lock (_gate)
+        {
+            if (inst.State is InstanceState.Stopped or InstanceState.Failed)
+            {
+                inst.State = InstanceState.Stopped;
+                inst.RestartAtTicks = 0;
+                return;
+            }
+            inst.State = InstanceState.Stopped;   // the exit that follows is expected
+            inst.RestartAtTicks = 0;
+            exited = inst.ExitSignal.Task;
+        }
+        if (inst.Spec.Isolation == Isolation.Process)
+        {
+            int pid = inst.Pid;
+            if (pid <= 0) return;
+            _cgroups.Freeze(inst.Name, false);
+            Native.kill(pid, Native.SIGTERM);
+            Native.kill(pid, Native.SIGCONT);
+            if (!exited.Wait(_o.StopTimeout))
+            {
+                Native.kill(pid, Native.SIGKILL);
+                exited.Wait(_o.StopTimeout);
+            }
+        }
+        else if (inst.Shared?.Worker is { Closed: false } w)
+        {
+            try
+            {
+                w.Request("stop", x => x.WriteString("name", inst.Name));
+                exited.Wait(_o.StopTimeout);
+            }
+            catch (IOException) { }
+        }
+    }
+
+    private void PauseBackend(Instance inst)
+    {
+        if (inst.Spec.Isolation == Isolation.Process)
+        {
+            if (!_cgroups.Freeze(inst.Name, true)) Native.kill(inst.Pid, Native.SIGSTOP);
+        }
+        else inst.Shared?.Worker.Request("pause", x => x.WriteString("name", inst.Name));
+    }
+
+    private void ResumeBackend(Instance inst)
+    {
+        if (inst.Spec.Isolation == Isolation.Process)
+        {
+            _cgroups.Freeze(inst.Name, false);
+            // Also resumes a SIGSTOPped process, and tells the driver a new idle period begins.
+            Native.kill(inst.Pid, Native.SIGCONT);
+        }
+        else inst.Shared?.Worker.Request("resume", x => x.WriteString("name", inst.Name));
+    }
+
+    // ---------------------------------------------------------------- events
+
+    private void MarkReady(Instance inst)
+    {
+        lock (_gate)
+        {
+            if (inst.State != InstanceState.Starting) return;
+            inst.State = InstanceState.Running;
+            inst.StartedUtc = DateTime.UtcNow;
+            inst.StartLatency = Stopwatch.GetElapsedTime(inst.StartTicks);
+        }
+        inst.ReadySignal.TrySetResult(null);
+    }
+
+    private void MarkIdle(Instance inst)
+    {
+        lock (inst)
+        {
+            if (inst.State != InstanceState.Running || inst.Spec.IdleSleep <= TimeSpan.Zero) return;
+            PauseBackend(inst);
+            lock (_gate) inst.State = InstanceState.Sleeping;
+        }
+    }
+
+    /// <summary>An instance's router ended: a stop we asked for, a normal finish, or a failure.</summary>
+    private void OnExit(Instance inst, bool failed, string reason)
+    {
+        string? readyFailure = null;
+        lock (_gate)
+        {
+            inst.Pid = 0;
+            bool wasStarting = inst.State == InstanceState.Starting;
+            if (inst.State == InstanceState.Stopped)
+            {
+                // expected: stop or destroy
+            }
+            else if (failed)
+            {
+                inst.State = InstanceState.Failed;
+                inst.LastError = reason;
+                if (inst.Spec.Restart == RestartPolicy.OnFailure && inst.Spec.Enabled && !wasStarting)
+                {
+                    // Backoff: 100 ms doubling to 30 s; a run of a minute or more starts the count again.
+                    if (inst.StartedUtc is { } s && DateTime.UtcNow - s > TimeSpan.FromMinutes(1)) inst.Restarts = 0;
+                    double delay = Math.Min(30_000, 100 * Math.Pow(2, Math.Min(inst.Restarts, 20)));
+                    inst.RestartAtTicks = Stopwatch.GetTimestamp() + (long)(delay / 1000 * Stopwatch.Frequency);
+                }
+            }
+            else
+            {
+                inst.State = InstanceState.Stopped;
+                inst.LastError = null;
+            }
+            // A configuration that finishes at once (a LIMIT with STOP) started fine and is now stopped.
+            if (wasStarting && failed) readyFailure = reason;
+            if (wasStarting && !failed) inst.StartLatency = Stopwatch.GetElapsedTime(inst.StartTicks);
+            var exited = inst.ExitSignal;
+            inst.ExitSignal = new System.Threading.Tasks.TaskCompletionSource(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+            exited.TrySetResult();
+        }
+        inst.ReadySignal.TrySetResult(readyFailure);
+    }
+
+    private void OnWorkerEvent(string ev, string name, string? reason)
+    {
+        Instance? inst;
+        lock (_gate) _instances.TryGetValue(name, out inst);
+        if (inst == null || inst.Spec.Isolation != Isolation.Shared) return;
+        switch (ev)
+        {
+            case "ready": MarkReady(inst); break;
+            case "idle": System.Threading.Tasks.Task.Run(() => MarkIdle(inst)); break;
+            case "exited": OnExit(inst, reason != null, reason ?? "exited"); break;
+        }
+    }
+
+    private void OnWorkerLost(WorkerClient w)
+    {
+        if (_stopping) return;
+        List<Instance> hit;
+        lock (_gate) hit = _instances.Values.Where(i => i.Shared?.Worker == w && i.State != InstanceState.Stopped).ToList();
+        foreach (var i in hit) OnExit(i, true, "the shared worker process died");
+    }
+
+    private void NotifyLoop()
+    {
+        var buf = new byte[4096];
+        while (!_stopping)
+        {
+            int n;
+            try { n = _notify.Receive(buf); }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { if (_stopping) return; continue; }
+            string msg = Encoding.UTF8.GetString(buf, 0, n);
+            int pid = 0;
+            bool ready = false, idle = false;
+            foreach (var line in msg.Split('\n'))
+            {
+                if (line.StartsWith("MAINPID=", StringComparison.Ordinal)) int.TryParse(line.AsSpan(8), NumberStyles.None, CultureInfo.InvariantCulture, out pid);
+                else if (line == "READY=1") ready = true;
+                else if (line == "IDLE=1") idle = true;
+            }
+            Instance? inst;
+            lock (_gate) _byPid.TryGetValue(pid, out inst);
+            if (inst == null) continue;
+            if (ready) MarkReady(inst);
+            if (idle) System.Threading.Tasks.Task.Run(() => MarkIdle(inst));
+        }
+    }
+
+    private unsafe void WatchLoop()
+    {
+        var fds = new Posix.PollFd[64];
+        while (!_stopping)
+        {
+            List<Instance> watched;
+            lock (_gate) watched = _byPid.Values.Where(i => i.PidFd >= 0).ToList();
+            if (fds.Length < watched.Count + 1) fds = new Posix.PollFd[(watched.Count + 1) * 2];
+            fds[0] = new Posix.PollFd { Fd = _watchWake, Events = Posix.POLLIN };
+            for (int i = 0; i < watched.Count; i++) fds[i + 1] = new Posix.PollFd { Fd = watched[i].PidFd, Events = Posix.POLLIN };
+            int r;
+            fixed (Posix.PollFd* p = fds) r = Posix.poll(p, (nuint)(watched.Count + 1), 1000);
+            if (r <= 0) continue;
+            if ((fds[0].REvents & Posix.POLLIN) != 0) Posix.DrainEventFd(_watchWake);
+            for (int i = 0; i < watched.Count; i++)
+            {
+                if (fds[i + 1].REvents == 0) continue;
+                var inst = watched[i];
+                int pid, fd;
+                lock (_gate)
+                {
+                    pid = inst.Pid;
+                    fd = inst.PidFd;
+                    inst.PidFd = -1;
+                    _byPid.Remove(pid);
+                }
+                if (fd >= 0) Native.close(fd);
+                int? status = Native.TryReap(pid);
+                string reason = status is int st ? Native.DescribeStatus(st) : "exited (adopted after a host restart: status unknown)";
+                bool failed = status is not int s2 || !Native.IsCleanExit(s2);
+                if (_cgroups.OomKilled(inst.Name) || (status is int s3 && (s3 & 0x7f) == 0 && LogSaysOutOfMemory(inst)))
+                    reason = $"out of memory (limit {inst.Spec.MemoryMax} bytes): {reason}";
+                else if (failed && LastLogLine(inst) is { } last) reason = $"{reason}: {last}";
+                OnExit(inst, failed, reason);
+            }
+        }
+    }
+
+    private static bool LogSaysOutOfMemory(Instance inst) =>
+        LastLogLine(inst) is { } l && l.Contains("OutOfMemory", StringComparison.Ordinal) ||
+        (File.Exists(inst.LogPath) && File.ReadLines(inst.LogPath).TakeLast(20).Any(x => x.Contains("OutOfMemoryException", StringComparison.Ordinal)));
+
+    private static string? LastLogLine(Instance inst)
+    {
+        try { return File.Exists(inst.LogPath) ? File.ReadLines(inst.LogPath).LastOrDefault(l => l.Trim().Length > 0)?.Trim() : null; }
+        catch (IOException) { return null; }
+    }
+
+    private void SuperviseLoop()
+    {
+        while (!_stopping)
+        {
+            Thread.Sleep(50);
+            List<Instance> due;
+            long now = Stopwatch.GetTimestamp();
+            lock (_gate) due = _instances.Values.Where(i => i.State == InstanceState.Failed && i.RestartAtTicks != 0 && i.RestartAtTicks <= now).ToList();
+            foreach (var inst in due)
+            {
+                lock (inst)
+                {
+                    if (inst.State != InstanceState.Failed || inst.RestartAtTicks == 0) continue;
+                    inst.RestartAtTicks = 0;
+                    inst.Restarts++;
+                    StartBackend(inst, wait: false);
+                }
+            }
+        }
+    }
+
+    private void StartProxy(Instance inst)
+    {
+        var p = new ControlProxy(inst, this);
+        lock (_gate) _proxies[inst.Name] = p;
+        p.Start();
+    }
+
+    /// <summary>Stops the host. With <paramref name="stopInstances"/>, instances are stopped too (they come back on the next start).</summary>
+    public void Shutdown(bool stopInstances)
+    {
+        if (stopInstances)
+        {
+            foreach (var inst in List())
+                lock (inst) StopBackend(inst);
+            try { _worker?.Request("shutdown", null, TimeSpan.FromSeconds(5)); }
+            catch (IOException) { }
+        }
+        Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        lock (_gate)
+        {
+            foreach (var p in _proxies.Values) p.Dispose();
+            _proxies.Clear();
+        }
+        _notify.Dispose();
+        Posix.SignalEventFd(_watchWake);
+        _watchThread.Join(TimeSpan.FromSeconds(2));
+        _worker?.Dispose();
+        try { File.Delete(NotifyPath); } catch (IOException) { }
+    }
+}
