@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ClickOS.Host;
@@ -78,9 +77,9 @@ internal static class InstanceCommand
             {
                 "create" => Create(http, rest, opts, json, console, stdout, stderr),
                 "list" => Need(rest, 1, stderr) ?? List(http, json, console, stdout, stderr),
-                "status" => Need(rest, 2, stderr) ?? Show(http, Send(http, HttpMethod.Get, $"v1/instances/{Esc(rest[1])}"), json, console, stdout, stderr),
+                "status" => Need(rest, 2, stderr) ?? Show(Send(http, HttpMethod.Get, $"v1/instances/{Esc(rest[1])}"), json, console, stdout, stderr),
                 "start" or "stop" or "pause" or "resume" => Need(rest, 2, stderr)
-                    ?? Show(http, Send(http, HttpMethod.Post, $"v1/instances/{Esc(rest[1])}/{verb}"), json, console, stdout, stderr),
+                    ?? Show(Send(http, HttpMethod.Post, $"v1/instances/{Esc(rest[1])}/{verb}"), json, console, stdout, stderr),
                 "destroy" => Need(rest, 2, stderr) ?? Done(Send(http, HttpMethod.Delete, $"v1/instances/{Esc(rest[1])}"), json, $"destroyed {rest[1]}", stdout, stderr),
                 "logs" => Need(rest, 2, stderr) ?? Text(Send(http, HttpMethod.Get, $"v1/instances/{Esc(rest[1])}/logs?tail={opts.GetValueOrDefault("--tail", "200")}"), json, stdout, stderr),
                 "stats" => Need(rest, 2, stderr) ?? Stats(Send(http, HttpMethod.Get, $"v1/instances/{Esc(rest[1])}/stats"), json, console, stdout, stderr),
@@ -124,25 +123,7 @@ internal static class InstanceCommand
                 c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadLines(tokenFile).FirstOrDefault()?.Trim() ?? "");
             return c;
         }
-        string path = socket ?? Path.Combine(HostCommand.DefaultDirectory(), "api.sock");
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch (SocketException ex)
-                {
-                    s.Dispose();
-                    throw new HttpRequestException($"{path}: {ex.Message}", ex);
-                }
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = new Uri("http://clickos-host/"), Timeout = TimeSpan.FromSeconds(120) };
+        return HostHttpClient.ForUnixSocket(socket ?? Path.Combine(HostCommand.DefaultDirectory(), "api.sock"), TimeSpan.FromSeconds(120));
     }
 
     private static (int Status, string Body) Send(HttpClient http, HttpMethod method, string path, HttpContent? content = null)
@@ -220,7 +201,7 @@ internal static class InstanceCommand
         if (!json && !Console.IsOutputRedirected)
             console.Status().Start($"creating {name}…", _ => r = Send(http, HttpMethod.Post, "v1/instances" + query, content));
         else r = Send(http, HttpMethod.Post, "v1/instances" + query, content);
-        return Show(http, r, json, console, stdout, stderr);
+        return Show(r, json, console, stdout, stderr);
     }
 
     private static int Reconfigure(HttpClient http, List<string> rest, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
@@ -232,12 +213,11 @@ internal static class InstanceCommand
             stderr.Write($"clickos instance: {rest[2]}: {ClickOS.Core.IOErrorText.Of(ex)}\n");
             return 2;
         }
-        return Show(http, Send(http, HttpMethod.Post, $"v1/instances/{Esc(rest[1])}/reconfigure", new StringContent(config, Encoding.Latin1)), json, console, stdout, stderr);
+        return Show(Send(http, HttpMethod.Post, $"v1/instances/{Esc(rest[1])}/reconfigure", new StringContent(config, Encoding.Latin1)), json, console, stdout, stderr);
     }
 
-    private static int Show(HttpClient http, (int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
+    private static int Show((int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
-        _ = http;
         if (r.Status >= 300) return Fail(r, json, stdout, stderr);
         if (json)
         {

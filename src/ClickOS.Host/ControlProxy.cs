@@ -51,7 +51,7 @@ internal sealed class ControlProxy(Instance inst, HostDaemon host) : IDisposable
                 }
                 else
                 {
-                    var worker = inst.Shared?.Worker ?? throw new IOException("not running");
+                    var worker = inst.Worker ?? throw new IOException("not running");
                     await backend.ConnectAsync(new UnixDomainSocketEndPoint(worker.ControlPath), _cts.Token).ConfigureAwait(false);
                     // Pass the worker's greeting on, select the instance, swallow the selection's reply.
                     string greeting = await ReadLine(backend).ConfigureAwait(false);

@@ -65,7 +65,8 @@ public sealed class HostDaemon : IDisposable
         System.IO.Directory.CreateDirectory(options.Directory);
         System.IO.Directory.CreateDirectory(Path.Combine(options.Directory, "instances"));
         _store = new StateStore(options.Directory);
-        _cgroups = options.UseCgroups ? Cgroups.Detect("clickos-" + Math.Abs(options.Directory.GetHashCode() % 100000).ToString(CultureInfo.InvariantCulture)) : Cgroups.None;
+        // One parent group per state directory, named stably so a restarted host finds its instances' groups.
+        _cgroups = options.UseCgroups ? Cgroups.Detect("clickos-" + StableId(Path.GetFullPath(options.Directory))) : Cgroups.None;
         _clickos = options.ClickosPath ?? Environment.ProcessPath ?? "clickos";
         NotifyPath = Path.Combine(options.Directory, "notify.sock");
         if (File.Exists(NotifyPath)) File.Delete(NotifyPath);
@@ -97,6 +98,14 @@ public sealed class HostDaemon : IDisposable
             bool adopted = spec.Isolation == Isolation.Process ? TryAdoptProcess(inst) : alive.Contains(spec.Name) && AdoptShared(inst);
             if (!adopted) StartBackend(inst, wait: false);
         }
+    }
+
+    /// <summary>FNV-1a of the path, in hex (string.GetHashCode differs from process to process).</summary>
+    private static string StableId(string s)
+    {
+        uint h = 2166136261;
+        foreach (char c in s) h = (h ^ c) * 16777619;
+        return h.ToString("x8", CultureInfo.InvariantCulture);
     }
 
     private string InstanceDir(string name) => Path.Combine(_o.Directory, "instances", name);
@@ -317,7 +326,7 @@ public sealed class HostDaemon : IDisposable
     internal ControlClient ConnectControl(Instance inst, TimeSpan timeout)
     {
         if (inst.Spec.Isolation == Isolation.Process) return ControlClient.ConnectUnix(InternalControlPath(inst), timeout);
-        var w = inst.Shared?.Worker ?? throw new IOException("no worker");
+        var w = inst.Worker ?? throw new IOException("no worker");
         var c = ControlClient.ConnectUnix(w.ControlPath, timeout);
         var r = c.SelectInstance(inst.Name);
         if (!r.Ok)
@@ -354,7 +363,7 @@ public sealed class HostDaemon : IDisposable
         {
             if (inst.State is InstanceState.Running or InstanceState.Paused or InstanceState.Sleeping)
             {
-                if (inst.Spec.Isolation == Isolation.Shared && inst.Shared?.Worker is { Closed: false } w)
+                if (inst.Spec.Isolation == Isolation.Shared && inst.Worker is { Closed: false } w)
                 {
                     var r = w.Request("stats", x => x.WriteString("name", inst.Name), TimeSpan.FromSeconds(5));
                     if (WorkerClient.Ok(r)) text = r.GetProperty("stats").GetString();
@@ -482,7 +491,6 @@ public sealed class HostDaemon : IDisposable
             if (!Native.Alive(pid) || Native.StartTime(pid) != start) return false;
             lock (_gate)
             {
-                inst.Generation++;
                 inst.State = InstanceState.Running;
                 inst.StartedUtc = DateTime.UtcNow;
                 inst.ReadySignal.TrySetResult(null);
@@ -554,8 +562,7 @@ public sealed class HostDaemon : IDisposable
         if (w == null) return false;
         lock (_gate)
         {
-            inst.Shared = new SharedDriverRef(w);
-            inst.Generation++;
+            inst.Worker = w;
             inst.State = InstanceState.Running;
             inst.StartedUtc = DateTime.UtcNow;
             inst.ReadySignal.TrySetResult(null);
@@ -568,7 +575,7 @@ public sealed class HostDaemon : IDisposable
     private void StartShared(Instance inst)
     {
         var w = EnsureWorker();
-        lock (_gate) inst.Shared = new SharedDriverRef(w);
+        lock (_gate) inst.Worker = w;
         var spec = inst.Spec;
         var reply = w.Request("create", x =>
         {
@@ -614,7 +621,7 @@ public sealed class HostDaemon : IDisposable
                 exited.Wait(_o.StopTimeout);
             }
         }
-        else if (inst.Shared?.Worker is { Closed: false } w)
+        else if (inst.Worker is { Closed: false } w)
         {
             try
             {
@@ -631,7 +638,7 @@ public sealed class HostDaemon : IDisposable
         {
             if (!_cgroups.Freeze(inst.Name, true)) Native.kill(inst.Pid, Native.SIGSTOP);
         }
-        else inst.Shared?.Worker.Request("pause", x => x.WriteString("name", inst.Name));
+        else inst.Worker?.Request("pause", x => x.WriteString("name", inst.Name));
     }
 
     private void ResumeBackend(Instance inst)
@@ -642,7 +649,7 @@ public sealed class HostDaemon : IDisposable
             // Also resumes a SIGSTOPped process, and tells the driver a new idle period begins.
             Native.kill(inst.Pid, Native.SIGCONT);
         }
-        else inst.Shared?.Worker.Request("resume", x => x.WriteString("name", inst.Name));
+        else inst.Worker?.Request("resume", x => x.WriteString("name", inst.Name));
     }
 
     // ---------------------------------------------------------------- events
@@ -725,7 +732,7 @@ public sealed class HostDaemon : IDisposable
     {
         if (_stopping) return;
         List<Instance> hit;
-        lock (_gate) hit = _instances.Values.Where(i => i.Shared?.Worker == w && i.State != InstanceState.Stopped).ToList();
+        lock (_gate) hit = _instances.Values.Where(i => i.Worker == w && i.State != InstanceState.Stopped).ToList();
         foreach (var i in hit) OnExit(i, true, "the shared worker process died");
     }
 
@@ -784,7 +791,9 @@ public sealed class HostDaemon : IDisposable
                 int? status = Native.TryReap(pid);
                 string reason = status is int st ? Native.DescribeStatus(st) : "exited (adopted after a host restart: status unknown)";
                 bool failed = status is not int s2 || !Native.IsCleanExit(s2);
-                if (_cgroups.OomKilled(inst.Name) || (status is int s3 && (s3 & 0x7f) == 0 && LogSaysOutOfMemory(inst)))
+                // The cgroup OOM killer sends SIGKILL; the runtime's heap limit ends in an
+                // OutOfMemoryException and an abort. Either way the reason says so.
+                if (_cgroups.OomKilled(inst.Name) || (failed && LogSaysOutOfMemory(inst)))
                     reason = $"out of memory (limit {inst.Spec.MemoryMax} bytes): {reason}";
                 else if (failed && LastLogLine(inst) is { } last) reason = $"{reason}: {last}";
                 OnExit(inst, failed, reason);
@@ -792,9 +801,11 @@ public sealed class HostDaemon : IDisposable
         }
     }
 
-    private static bool LogSaysOutOfMemory(Instance inst) =>
-        LastLogLine(inst) is { } l && l.Contains("OutOfMemory", StringComparison.Ordinal) ||
-        (File.Exists(inst.LogPath) && File.ReadLines(inst.LogPath).TakeLast(20).Any(x => x.Contains("OutOfMemoryException", StringComparison.Ordinal)));
+    private static bool LogSaysOutOfMemory(Instance inst)
+    {
+        try { return File.Exists(inst.LogPath) && File.ReadLines(inst.LogPath).TakeLast(20).Any(x => x.Contains("OutOfMemory", StringComparison.Ordinal) || x.Contains("Out of memory", StringComparison.Ordinal)); }
+        catch (IOException) { return false; }
+    }
 
     private static string? LastLogLine(Instance inst)
     {

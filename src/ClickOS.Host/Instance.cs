@@ -45,10 +45,10 @@ public sealed class Instance
     internal long StartTicks;
     internal TaskCompletionSource<string?> ReadySignal = NewReady();
     internal TaskCompletionSource ExitSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    internal int Generation;
     internal int PidFd = -1;
     internal long RestartAtTicks;
-    internal SharedDriverRef? Shared;
+    /// <summary>The worker a shared instance lives in.</summary>
+    internal WorkerClient? Worker;
 
     internal static TaskCompletionSource<string?> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -67,9 +67,5 @@ public sealed class Instance
         State = InstanceState.Starting;
         StartTicks = Stopwatch.GetTimestamp();
         ReadySignal = NewReady();
-        Generation++;
     }
 }
-
-/// <summary>Where a shared instance lives: its worker.</summary>
-internal sealed record SharedDriverRef(WorkerClient Worker);

@@ -153,9 +153,6 @@ public sealed class SharedWorker : IDisposable
                     w.WriteEndArray();
                 });
                 return;
-            case "memory":
-                Reply(id, true, null, w => w.WriteNumber("gc_heap", GC.GetTotalMemory(false)));
-                return;
             case "shutdown":
                 _stopping = true;
                 foreach (var x in _instances.Values) SharedDriver.Stop(x.Slot);

@@ -174,16 +174,15 @@ public sealed class IdleWatch(TimeSpan idleAfter, Action onIdle)
     private readonly long _idleAfterTicks = (long)(idleAfter.TotalSeconds * Stopwatch.Frequency);
     private long _lastCheck, _lastActive, _made = -1, _runs = -1;
     private bool _reported;
-    private readonly long _intervalTicks = (long)Math.Clamp(idleAfter.TotalMilliseconds / 4, 5, 1000) * Stopwatch.Frequency / 1000;
-
     public int CheckIntervalMs { get; } = (int)Math.Clamp(idleAfter.TotalMilliseconds / 4, 5, 1000);
+    private long IntervalTicks => CheckIntervalMs * Stopwatch.Frequency / 1000;
 
     public void Check(Router r) => Check(r.Pool.Made, r.Scheduler.Runs);
 
     public void Check(long made, long runs)
     {
         long now = Stopwatch.GetTimestamp();
-        if (now - _lastCheck < _intervalTicks) return;
+        if (now - _lastCheck < IntervalTicks) return;
         _lastCheck = now;
         if (_lastActive == 0 || made != _made || runs != _runs)
         {

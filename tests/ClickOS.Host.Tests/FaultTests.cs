@@ -31,10 +31,12 @@ public sealed class FaultTests
         NeighbourKeepsForwarding(h, "good");
     }
 
-    [Fact]
-    public void AnInstanceOverItsMemoryLimitIsKilledAndReported()
+    [Theory]
+    [InlineData(true)]    // the cgroup memory limit (v2 memory.max or v1 memory.limit_in_bytes)
+    [InlineData(false)]   // without cgroups: the runtime's heap limit
+    public void AnInstanceOverItsMemoryLimitIsKilledAndReported(bool cgroups)
     {
-        using var h = new TestHost();
+        using var h = new TestHost(cgroups: cgroups);
         Assert.Equal(201, h.Create("good", TestHost.Firewall).Status);
         var r = h.Create("hog", Faulty("allocate", 5), extra: "\"memory_max\": \"48M\"");
         Assert.True(r.Status == 201, r.Body);
@@ -80,19 +82,7 @@ public sealed class FaultTests
         }
     }
 
-    private static HttpClient Client(string dir)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir, "api.sock")), ct);
-                return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = new Uri("http://host/") };
-    }
+    private static HttpClient Client(string dir) => HostHttpClient.ForUnixSocket(Path.Combine(dir, "api.sock"), TimeSpan.FromSeconds(60));
 
     private static void Post(HttpClient http, string json)
     {

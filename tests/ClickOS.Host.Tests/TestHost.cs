@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ClickOS.Host;
@@ -29,22 +28,14 @@ public sealed class TestHost : IDisposable
     public HttpClient Http { get; }
     private HttpServer _api;
     private bool _disposed;
+    private readonly bool _cgroups;
 
-    public TestHost(int maxInstances = 100, TimeSpan? hang = null, string? dir = null)
+    public TestHost(int maxInstances = 100, TimeSpan? hang = null, string? dir = null, bool cgroups = true)
     {
         Dir = dir ?? Directory.CreateTempSubdirectory("clickos-host-").FullName;
+        _cgroups = cgroups;
         (Daemon, _api) = Open(maxInstances, hang);
-        string sock = Path.Combine(Dir, "api.sock");
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await s.ConnectAsync(new UnixDomainSocketEndPoint(sock), ct);
-                return new NetworkStream(s, ownsSocket: true);
-            },
-        };
-        Http = new HttpClient(handler) { BaseAddress = new Uri("http://host/"), Timeout = TimeSpan.FromSeconds(60) };
+        Http = HostHttpClient.ForUnixSocket(Path.Combine(Dir, "api.sock"), TimeSpan.FromSeconds(60));
     }
 
     private (HostDaemon, HttpServer) Open(int maxInstances, TimeSpan? hang)
@@ -52,7 +43,7 @@ public sealed class TestHost : IDisposable
         var d = new HostDaemon(new HostOptions
         {
             Directory = Dir, ClickosPath = Clickos, MaxInstances = maxInstances, SharedLanes = 2,
-            HangTimeout = hang ?? TimeSpan.FromSeconds(2), StopTimeout = TimeSpan.FromSeconds(3),
+            HangTimeout = hang ?? TimeSpan.FromSeconds(2), StopTimeout = TimeSpan.FromSeconds(3), UseCgroups = _cgroups,
         });
         d.Start();
         var api = HttpServer.ListenUnix(Path.Combine(Dir, "api.sock"), new HostApi(d).Handle);
