@@ -1,18 +1,20 @@
 // Consolidation benchmark: creates N instances of a 10-element firewall on one host, then
 // reports create-to-forwarding latency (p50/p99), memory per instance (PSS), host memory and
 // the time to destroy them all.
-//   dotnet run -c Release --project bench/Consolidation -- --clickos .dist/clickos [--process 1,10,100,1000] [--shared 1,10,100,1000,10000]
+//   dotnet run -c Release --project bench/Consolidation -- --clickos .dist/clickos [--process 1,10,100,1000] [--shared 1,10,100,1000,10000] [--latencies DIR]
 using System.Diagnostics;
 using System.Globalization;
 using ClickOS.Host;
 
 string clickos = Path.GetFullPath(".dist/clickos");
 int[] processNs = [1, 10, 100, 1000], sharedNs = [1, 10, 100, 1000, 10000];
+string? latencyDir = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     if (args[i] == "--clickos") clickos = Path.GetFullPath(args[i + 1]);
     else if (args[i] == "--process") processNs = Parse(args[i + 1]);
     else if (args[i] == "--shared") sharedNs = Parse(args[i + 1]);
+    else if (args[i] == "--latencies") latencyDir = Path.GetFullPath(args[i + 1]);
 }
 static int[] Parse(string s) => s.Length == 0 ? [] : s.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 
@@ -74,6 +76,12 @@ void Run(Isolation iso, int n)
     sw.Stop();
     host.Shutdown(stopInstances: true);
     Directory.Delete(dir, recursive: true);
+    // In creation order, to see whether latency grows with the number of live instances.
+    if (latencyDir != null)
+    {
+        Directory.CreateDirectory(latencyDir);
+        File.WriteAllLines(Path.Combine(latencyDir, $"{(iso == Isolation.Process ? "process" : "shared")}-{n}.txt"), lat.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)));
+    }
     lat.Sort();
     double P(double q) => lat[Math.Min(lat.Count - 1, (int)(q * lat.Count))];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -153,9 +153,10 @@ public static class RunCommand
             errh.Warning($"warning: {file}: configuration has no elements, exiting");
 
         var wall = Stopwatch.StartNew();
-        var cpu0 = Process.GetCurrentProcess();
-        var user0 = cpu0.UserProcessorTime;
-        var sys0 = cpu0.PrivilegedProcessorTime;
+        // Only -t reads /proc for CPU times: an instance's start is measured in milliseconds.
+        var cpu0 = o.Time ? Process.GetCurrentProcess() : null;
+        var user0 = cpu0?.UserProcessorTime ?? default;
+        var sys0 = cpu0?.PrivilegedProcessorTime ?? default;
         if (!o.Quit && flat.Elements.Count > 0)
         {
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; router.StopNow(); });

@@ -42,6 +42,7 @@ public sealed class HostDaemon : IDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<int, Instance> _byPid = [];
+    private readonly HashSet<int> _earlyReady = [];
     private readonly Dictionary<string, ControlProxy> _proxies = new(StringComparer.Ordinal);
     private readonly StateStore _store;
     private readonly Cgroups _cgroups;
@@ -472,13 +473,16 @@ public sealed class HostDaemon : IDisposable
     private void Watch(Instance inst, int pid)
     {
         int fd = Native.PidFdOpen(pid);
+        bool early;
         lock (_gate)
         {
             inst.Pid = pid;
             inst.PidFd = fd;
             _byPid[pid] = inst;
+            early = _earlyReady.Remove(pid);
         }
         Posix.SignalEventFd(_watchWake);
+        if (early) MarkReady(inst);
     }
 
     private bool TryAdoptProcess(Instance inst)
@@ -754,7 +758,15 @@ public sealed class HostDaemon : IDisposable
                 else if (line == "IDLE=1") idle = true;
             }
             Instance? inst;
-            lock (_gate) _byPid.TryGetValue(pid, out inst);
+            lock (_gate)
+            {
+                // READY can overtake the host's own bookkeeping of a process it just spawned.
+                if (!_byPid.TryGetValue(pid, out inst) && ready && pid > 0)
+                {
+                    if (_earlyReady.Count > 4096) _earlyReady.Clear();
+                    _earlyReady.Add(pid);
+                }
+            }
             if (inst == null) continue;
             if (ready) MarkReady(inst);
             if (idle) System.Threading.Tasks.Task.Run(() => MarkIdle(inst));

@@ -21,6 +21,7 @@ public static class Driver
     public static Router Run(Router router, DriverHooks? hooks, CancellationToken cancel = default)
     {
         router.DriverStarted();
+        router.PrepareToSleep();
         try
         {
             Loop(ref router, hooks, cancel);
@@ -44,6 +45,7 @@ public static class Driver
         try
         {
             int iteration = 0;
+            long slack = 0;
             while (true)
             {
                 if (router.HasControlWork)
@@ -59,12 +61,14 @@ public static class Driver
                         clock = router.Clock;
                     }
                 }
-                if (!Step(router, sched, timers, clock, idle, hooks, ref iteration)) break;
+                // Ready once the router is initialized and its driver runs: from here on a packet
+                // that arrives is forwarded. (Not after the first step: that may be a long sleep.)
                 if (ready != null)
                 {
                     ready();
                     ready = null;
                 }
+                if (!Step(router, sched, timers, clock, idle, hooks, ref iteration, ref slack)) break;
             }
         }
         finally
@@ -74,7 +78,7 @@ public static class Driver
     }
 
     /// <summary>One driver iteration; false when the router should stop.</summary>
-    private static bool Step(Router router, TaskScheduler sched, TimerSet timers, RouterClock clock, IdleWatch? idle, DriverHooks? hooks, ref int iteration)
+    private static bool Step(Router router, TaskScheduler sched, TimerSet timers, RouterClock clock, IdleWatch? idle, DriverHooks? hooks, ref int iteration, ref long slack)
     {
         if (router.StopRequested && !router.CheckDriver()) return false;
         timers.RunDue();
@@ -87,19 +91,19 @@ public static class Driver
         }
         if (router.StopRequested) return true;
         long next = timers.NextExpiryNs;
-        int maxWaitMs = Timeout.Infinite;
+        long maxWaitNs = -1;
         if (idle != null && !clock.Simulated)
         {
             if (hooks!.TakeResetIdle()) idle.Reset();
             idle.Check(router);
-            maxWaitMs = idle.CheckIntervalMs;
+            maxWaitNs = idle.CheckIntervalMs * 1_000_000L;
         }
         if (clock.Simulated)
         {
             if (next == long.MaxValue)
             {
                 // Nothing will ever happen: wait for an external event (handler write, stop).
-                WaitForWake(router, Timeout.Infinite);
+                Sleep(router, -1);
                 return true;
             }
             clock.WarpTo(next);
@@ -107,45 +111,57 @@ public static class Driver
         }
         if (next == long.MaxValue)
         {
-            WaitForWake(router, maxWaitMs);
+            Sleep(router, maxWaitNs);
             return true;
         }
         long waitNs = next - clock.NowNs;
         if (waitNs > 0)
         {
-            // Sleep most of the way, then spin briefly: timers stay accurate to microseconds
-            // without a core spinning between closely spaced timers (a 500 pps source). The
-            // short sleep is not woken by control calls; it lasts under 2 ms.
-            if (waitNs > 2_000_000)
-                WaitForWake(router, (int)Math.Min((waitNs - 1_000_000) / 1_000_000, maxWaitMs < 0 ? int.MaxValue : maxWaitMs));
-            else if (waitNs > 200_000 && !router.HasSelects)
-                Posix.SleepNs(waitNs - 120_000);
+            // Sparse timers (a 10 pps source, a heartbeat): one sleep to the expiry, which the
+            // kernel ends within its timer slack (about 50 us): one wake-up per tick, so a
+            // thousand idle instances cost little. Closely spaced timers (a 500 pps source):
+            // sleep most of the way, then spin briefly, for microsecond accuracy.
+            if (waitNs >= 10_000_000)
+            {
+                SetSlack(ref slack, SparseSlackNs);
+                Sleep(router, maxWaitNs < 0 ? waitNs : Math.Min(waitNs, maxWaitNs));
+            }
+            else if (waitNs > 200_000)
+            {
+                SetSlack(ref slack, 0);
+                Sleep(router, waitNs - 120_000);
+            }
             else
                 Thread.SpinWait(50);
         }
         return true;
     }
 
-    private static void WaitForWake(Router router, int ms)
+    // Sparse timers may fire up to 1 ms late (10% of their period at most), which lets the
+    // kernel serve many instances' ticks with one timer interrupt. Dense timers keep the
+    // default 50 us. Switched only when the pattern changes: no system call per sleep.
+    private const long SparseSlackNs = 1_000_000;
+
+    private static void SetSlack(ref long current, long ns)
+    {
+        if (current == ns) return;
+        current = ns;
+        Posix.SetTimerSlack(ns == 0 ? 50_000 : ns);
+    }
+
+    private static void Sleep(Router router, long ns)
     {
         // About to sleep: let buffered output (Print, scripts) reach its reader.
         router.StandardOutput.Flush();
         router.ErrorOutput.Flush();
-        if (router.HasSelects)
-        {
-            // Sleep in poll() on the descriptors, in short slices so stop requests are seen.
-            router.PollSelects(ms < 0 ? 50 : Math.Min(ms, 50));
-            return;
-        }
-        router.WakeEvent.Wait(ms);
-        router.WakeEvent.Reset();
+        router.PollSelects(ns);
     }
 }
 
 /// <summary>What a supervisor (the ClickOS host) wants to hear from a driver.</summary>
 public sealed class DriverHooks
 {
-    /// <summary>Called once, after the first driver iteration: the router is forwarding.</summary>
+    /// <summary>Called once, when the driver starts running the initialized router: it is forwarding.</summary>
     public Action? Ready { get; init; }
     /// <summary>How long the router must do nothing (no task runs, no packets made) before <see cref="Idle"/>; zero: never.</summary>
     public TimeSpan IdleAfter { get; init; }

@@ -63,6 +63,25 @@ public static partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     private static partial int nanosleep(in Timespec req, nint rem);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int ppoll(PollFd* fds, nuint nfds, Timespec* timeout, nint sigmask);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    private const int PR_SET_TIMERSLACK = 29;
+
+    /// <summary>How late the kernel may end this thread's sleeps, so it can serve several timers with one interrupt (default 50 us).</summary>
+    public static void SetTimerSlack(long ns) => prctl(PR_SET_TIMERSLACK, (nuint)ns, 0, 0, 0);
+
+    /// <summary>poll() with a nanosecond timeout (negative: none), so one sleep lands on a timer's expiry.</summary>
+    public static unsafe int PollNs(PollFd* fds, nuint nfds, long timeoutNs)
+    {
+        if (timeoutNs < 0) return ppoll(fds, nfds, null, 0);
+        var ts = new Timespec { Sec = timeoutNs / 1_000_000_000, Nsec = timeoutNs % 1_000_000_000 };
+        return ppoll(fds, nfds, &ts, 0);
+    }
+
     /// <summary>Sleeps about <paramref name="ns"/> nanoseconds (Linux high-resolution timers: tens of microseconds late at most).</summary>
     public static void SleepNs(long ns)
     {

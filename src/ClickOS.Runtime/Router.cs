@@ -89,8 +89,6 @@ public sealed partial class Router : ElementHost
     internal Func<bool> StopRequestedFn => _stopFn ??= () => _stopNow || _runCount <= 0;
     private Func<bool>? _stopFn;
     private int _runCount = 1;
-    /// <summary>Wakes a sleeping driver (a handler write from another thread, a stop).</summary>
-    public ManualResetEventSlim WakeEvent { get; } = new(false);
     /// <summary>Also called by <see cref="Wake"/>: a shared driver that runs many routers on one thread hooks in here.</summary>
     public Action? WakeHook { get; set; }
     /// <summary>Set by a shared driver after the router's first turn.</summary>
@@ -119,11 +117,10 @@ public sealed partial class Router : ElementHost
         Wake();
     }
 
-    /// <summary>Wakes a sleeping driver, whether it sleeps on <see cref="WakeEvent"/> or in poll().</summary>
+    /// <summary>Wakes a driver asleep in <see cref="PollSelects"/> (a handler write from another thread, a stop).</summary>
     public void Wake()
     {
         WakeHook?.Invoke();
-        WakeEvent.Set();
         int fd = _wakeFd;
         if (fd >= 0) Posix.SignalEventFd(fd);
     }
@@ -573,22 +570,37 @@ public sealed partial class Router : ElementHost
 
     public bool HasSelects => _selects.Count > 0;
 
-    // An eventfd polled with the selects, so a handler call or a stop wakes a driver asleep in poll().
+    // An eventfd polled with the selects, so a handler call or a stop wakes a driver asleep in
+    // poll(). Made when a driver first starts this router (a shared driver never sleeps in it,
+    // so ten thousand shared instances do not hold ten thousand descriptors).
     private int _wakeFd = -1;
 
-    /// <summary>Waits up to <paramref name="timeoutMs"/> for a registered descriptor to become readable and runs its callbacks.</summary>
-    public unsafe void PollSelects(int timeoutMs)
+    /// <summary>
+    /// Waits up to <paramref name="timeoutNs"/> (negative: no limit; zero: just looks) for a
+    /// registered descriptor to become readable or for <see cref="Wake"/>, and runs the readable
+    /// descriptors' callbacks. One ppoll() with a nanosecond timeout: a sleeping driver wakes once
+    /// per timer, on time, and costs nothing in between.
+    /// </summary>
+    /// <summary>Makes the wake descriptor before the driver's first sleep, so no wake-up is missed.</summary>
+    internal void PrepareToSleep()
+    {
+        if (_wakeFd < 0) _wakeFd = Posix.CreateEventFd();
+    }
+
+    public unsafe void PollSelects(long timeoutNs)
     {
         int n = _selects.Count;
-        if (n == 0) return;
-        if (timeoutMs != 0 && _wakeFd < 0) _wakeFd = Posix.CreateEventFd();
+        if (n == 0 && timeoutNs == 0) return;
+        if (timeoutNs != 0 && _wakeFd < 0) _wakeFd = Posix.CreateEventFd();
+        // Without a wake descriptor (the process is out of them) a sleep is cut into short slices.
+        if (_wakeFd < 0 && (timeoutNs < 0 || timeoutNs > 50_000_000)) timeoutNs = 50_000_000;
         var fds = _pollFds;
         if (fds.Length < n + 1) _pollFds = fds = new Posix.PollFd[n + 1];
         for (int i = 0; i < n; i++) fds[i] = new Posix.PollFd { Fd = _selects[i].Fd, Events = Posix.POLLIN };
         int total = n;
-        if (timeoutMs != 0 && _wakeFd >= 0) fds[total++] = new Posix.PollFd { Fd = _wakeFd, Events = Posix.POLLIN };
+        if (timeoutNs != 0 && _wakeFd >= 0) fds[total++] = new Posix.PollFd { Fd = _wakeFd, Events = Posix.POLLIN };
         int r;
-        fixed (Posix.PollFd* p = fds) r = Posix.poll(p, (nuint)total, timeoutMs);
+        fixed (Posix.PollFd* p = fds) r = Posix.PollNs(p, (nuint)total, timeoutNs);
         if (r <= 0) return;
         if (total > n && (fds[n].REvents & Posix.POLLIN) != 0) Posix.DrainEventFd(_wakeFd);
         for (int i = 0; i < n && i < _selects.Count; i++)
