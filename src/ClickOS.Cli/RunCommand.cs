@@ -118,6 +118,7 @@ public static class RunCommand
         var options = new RouterOptions
         {
             InstanceStats = instance.Managed,
+            VifDirectory = Environment.GetEnvironmentVariable("CLICKOS_VIF_DIR") is { Length: > 0 } vifs ? vifs : null,
             InitialPackets = instance.Managed ? 16 : 256,
             MaxPackets = instance.MaxPackets,
             SimulatedTime = o.SimTime,

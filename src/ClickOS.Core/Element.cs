@@ -36,6 +36,8 @@ public abstract class ElementHost
     /// <summary>Calls <paramref name="onReadable"/> on the router's thread whenever file descriptor <paramref name="fd"/> is readable.</summary>
     public abstract void AddSelect(int fd, Action onReadable);
     public abstract void RemoveSelect(int fd);
+    /// <summary>Where a ClickOS host put this router's virtual ports (switch ports); null when it runs standalone.</summary>
+    public virtual string? VifDirectory => null;
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
 
     /// <summary>State shared by all elements of a router under one key (e.g. ICMPError's IP ID counter).</summary>

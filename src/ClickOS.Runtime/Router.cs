@@ -23,6 +23,8 @@ public sealed record RouterOptions
     public bool InstanceStats { get; init; }
     /// <summary>Largest number of packets the router's pool may hold (a host's memory limit).</summary>
     public long MaxPackets { get; init; } = 1 << 22;
+    /// <summary>Where a ClickOS host put this instance's virtual ports (FromDevice(vif0) attaches to the file vif0 there); null standalone.</summary>
+    public string? VifDirectory { get; init; }
 }
 
 /// <summary>
@@ -75,6 +77,7 @@ public sealed partial class Router : ElementHost
     public override RouterClock Clock => _clock;
     public override TextWriter ErrorOutput => _stderr;
     public override TextWriter StandardOutput => _stdout;
+    public override string? VifDirectory => Options.VifDirectory;
     public override ErrorHandler RuntimeErrors => _runtimeErrors;
     public IReadOnlyList<Handler> GlobalHandlers => _globalHandlers;
     /// <summary>AddressInfo names, current on the router's thread while it configures and runs.</summary>

@@ -2,6 +2,7 @@ using ClickOS.Core;
 using ClickOS.Elements;
 using ClickOS.IO.AfPacket;
 using ClickOS.IO.Linux;
+using ClickOS.IO.ShmRing;
 using ClickOS.Language;
 
 namespace ClickOS.IO;
@@ -18,6 +19,9 @@ namespace ClickOS.IO;
 /// (packets per task run, default 32), QUIET (bool), TIMESTAMP (bool, default true),
 /// RING_BLOCKS, RING_BLOCK_SIZE (receive ring geometry, default 64 × 128 KiB).
 /// Sets the packet-type, timestamp and extra-length annotations, and the IP header for IPv4.
+/// Under a ClickOS host, a DEVNAME that names one of the instance's virtual ports (vif0, …)
+/// reads from that switch port's shared-memory ring instead: polled while frames flow, asleep on
+/// the port's doorbell after a short idle spell. FromNetFront(N or MAC) is ClickOS's name for it.
 /// Handlers: count, kernel_drops, drops (kernel and buffer-pool drops), encap, reset_counts.
 /// </summary>
 /// <example>FromDevice(lo, SNAPLEN 96) -> c :: Counter -> Discard; Script(wait 0.1, stop);</example>
@@ -32,6 +36,8 @@ public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
     private int _burst = 32;
     private bool _timestamp = true;
     private RxRing? _ring;
+    private VifPort? _vif;
+    private int _idlePolls;
     private Task? _task;
     private long _count, _bytes;
 
@@ -81,6 +87,15 @@ public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
 
     public override bool Initialize(ErrorHandler errh)
     {
+        if (VifPort.Locate(Host, _dev) is { } vifPath)
+        {
+            _vif = VifPort.Open(vifPath, errh);
+            if (_vif == null) return false;
+            _task = CreateTask(this, true, ScheduleInfo.TicketsFor(Host, this));
+            Host.AddSelect(_vif.FramesFd, Wake);
+            return true;
+        }
+        if (ClassName == "FromNetFront") return errh.Error($"no virtual port '{_dev}' (FromNetFront needs a ClickOS host's switch port)");
         _ring = RxRing.Open(_dev, _opts, errh);
         if (_ring == null) return false;
         _task = CreateTask(this, true, ScheduleInfo.TicketsFor(Host, this));
@@ -92,6 +107,7 @@ public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
 
     public bool RunTask(Task task)
     {
+        if (_vif != null) return RunVif(task, _vif);
         var ring = _ring;
         if (ring == null) return false;
         var b = Host.Batches.Rent();
@@ -111,8 +127,35 @@ public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
         return true;
     }
 
+    // Busy-poll while frames flow; after this many empty polls, sleep on the doorbell.
+    private const int SpinPolls = 64;
+
+    private bool RunVif(Task task, VifPort vif)
+    {
+        var b = Host.Batches.Rent();
+        int n = vif.Receive(Host.Pool, b, _burst, _opts.Headroom, _timestamp ? Host.Clock.NowNs : 0);
+        if (n == 0)
+        {
+            Host.Batches.Return(b);
+            if (++_idlePolls < SpinPolls || !vif.PrepareSleep()) task.FastReschedule();
+            return false;
+        }
+        _idlePolls = 0;
+        _count += n;
+        _bytes += TrafficBytes.Sum(b.Packets);
+        Output(0, b);
+        task.FastReschedule();
+        return true;
+    }
+
     public override void Cleanup()
     {
+        if (_vif != null)
+        {
+            Host.RemoveSelect(_vif.FramesFd);
+            _vif.Dispose();
+            _vif = null;
+        }
         if (_ring != null)
         {
             Host.RemoveSelect(_ring.Fd);
@@ -125,8 +168,8 @@ public sealed class FromDevice : Element, ITaskCallback, ITrafficCounter
     {
         AddReadHandler("count", () => _count.ToString(ElementUtil.Inv));
         AddReadHandler("kernel_drops", () => (_ring?.KernelDrops ?? 0).ToString(ElementUtil.Inv));
-        AddReadHandler("drops", () => ((_ring?.KernelDrops ?? 0) + (_ring?.PoolDrops ?? 0)).ToString(ElementUtil.Inv));
-        AddReadHandler("encap", () => InterfaceInfo.EncapName(_ring?.HardwareType ?? 0));
+        AddReadHandler("drops", () => ((_ring?.KernelDrops ?? 0) + (_ring?.PoolDrops ?? 0) + (_vif?.PoolDrops ?? 0)).ToString(ElementUtil.Inv));
+        AddReadHandler("encap", () => _vif != null ? "ETHER" : InterfaceInfo.EncapName(_ring?.HardwareType ?? 0));
         AddButton("reset_counts", () => _count = 0);
     }
 }

@@ -2,6 +2,7 @@ using ClickOS.Core;
 using ClickOS.Elements;
 using ClickOS.IO.AfPacket;
 using ClickOS.IO.Linux;
+using ClickOS.IO.ShmRing;
 using ClickOS.Language;
 
 namespace ClickOS.IO;
@@ -16,6 +17,10 @@ namespace ClickOS.IO;
 /// Keywords: BURST (packets per pull, default 32), QUIET (bool: no error messages),
 /// SET_ERROR_ANNO (bool), IGNORE_QUEUE_OVERFLOWS (bool: report a full queue once), METHOD (LINUX).
 /// Handlers: count, drops, reset_counts.
+/// Under a ClickOS host, a DEVNAME that names one of the instance's virtual ports (vif0, …)
+/// copies each batch into that switch port's shared-memory ring and publishes it once; a full
+/// ring is a full device queue (pull: the rest waits, and the task sleeps until the switch makes
+/// room). ToNetFront(N or MAC) is ClickOS's name for it.
 /// </summary>
 /// <example>FromDevice(lo) -> Queue -> ToDevice(lo, BURST 64); Script(wait 0.1, stop);</example>
 public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
@@ -28,6 +33,7 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
     private int _burst = 32;
     private bool _quiet, _setErrorAnno, _ignoreOverflows, _reportedOverflow;
     private TxSocket? _tx;
+    private VifPort? _vif;
     private Task? _task;
     private NotifierSignal _signal;
     private PacketBatch? _pending;
@@ -63,12 +69,22 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
 
     public override bool Initialize(ErrorHandler errh)
     {
-        _tx = TxSocket.Open(_dev, errh);
-        if (_tx == null) return false;
+        if (VifPort.Locate(Host, _dev) is { } vifPath)
+        {
+            _vif = VifPort.Open(vifPath, errh);
+            if (_vif == null) return false;
+        }
+        else if (ClassName == "ToNetFront") return errh.Error($"no virtual port '{_dev}' (ToNetFront needs a ClickOS host's switch port)");
+        else
+        {
+            _tx = TxSocket.Open(_dev, errh);
+            if (_tx == null) return false;
+        }
         if (InputIsPull(0))
         {
             _task = CreateTask(this, true, ScheduleInfo.TicketsFor(Host, this));
             _signal = Host.UpstreamEmptySignal(this, 0, _task);
+            if (_vif != null) Host.AddSelect(_vif.SpaceFd, () => { _vif?.DrainSpace(); _task?.Reschedule(); });
         }
         return true;
     }
@@ -83,7 +99,12 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
             var p = _pending;
             _pending = null;
             Send(p, holdOnOverflow: true);
-            if (_pending != null) { task.FastReschedule(); return false; }
+            if (_pending != null)
+            {
+                // A full switch ring: sleep until the switch rings (unless room appeared).
+                if (_vif == null || !_vif.PrepareWaitForSpace()) task.FastReschedule();
+                return false;
+            }
             worked = true;
         }
         var b = Input(0, _burst);
@@ -100,12 +121,14 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
     private void Send(PacketBatch batch, bool holdOnOverflow)
     {
         var tx = _tx;
-        if (tx == null) { Drop(batch); return; }
+        var vif = _vif;
+        if (tx == null && vif == null) { Drop(batch); return; }
         var pk = batch.Packets;
         int i = 0;
         while (i < pk.Length)
         {
-            int n = tx.Send(pk[i..], out int errno);
+            int errno;
+            int n = vif != null ? vif.Send(pk[i..], out errno) : tx!.Send(pk[i..], out errno);
             for (int k = i; k < i + n; k++)
             {
                 _bytes += pk[k].Length;
@@ -152,6 +175,12 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
         _pending = null;
         _tx?.Dispose();
         _tx = null;
+        if (_vif != null)
+        {
+            if (_task != null) Host.RemoveSelect(_vif.SpaceFd);
+            _vif.Dispose();
+            _vif = null;
+        }
     }
 
     public override void AddHandlers()

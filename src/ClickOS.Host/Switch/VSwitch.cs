@@ -1,0 +1,299 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ClickOS.IO.ShmRing;
+using ClickOS.Runtime;
+
+namespace ClickOS.Host.Switch;
+
+/// <summary>
+/// The host's software switch (VALE-like): a learning Ethernet switch between instances'
+/// virtual ports, NIC ports and sinks, run by one forwarding thread.
+/// <list type="bullet">
+/// <item>Batched and copying: frames go from a source ring's slots straight into the
+/// destination's ring; each destination is published once per round. An instance never sees
+/// another's memory.</item>
+/// <item>Fair: each round takes at most <see cref="Quota"/> frames from each port, starting at
+/// a rotating port, so a port that floods gets its share and no more.</item>
+/// <item>Learning: source MACs map to ports; unknown unicast, multicast and broadcast go to every
+/// other learning port (never back out of the port they came in on: one switch has no loops).</item>
+/// <item>Static chains: two ports joined as a wire (A:vif1 ↔ B:vif0) take no part in learning or
+/// flooding: everything one receives goes to the other.</item>
+/// <item>Bounded: a full destination ring drops the frame and counts it on that port.</item>
+/// <item>Adaptive: busy-polls while frames flow; after an idle spell every port is asked to ring
+/// the switch's bell and the thread sleeps in poll(), so an idle switch costs no CPU.</item>
+/// </list>
+/// </summary>
+public sealed class VSwitch : IDisposable
+{
+    public const int Quota = 64;
+    private const int IdleRoundsBeforeSleep = 2048, MaxMacs = 1 << 16;
+
+    private readonly object _gate = new();
+    private SwitchPort[] _ports = [];
+    private readonly Dictionary<ulong, SwitchPort> _macs = [];
+    private readonly List<SwitchPort> _dirty = [];
+    private readonly Thread _thread;
+    private readonly int _wakeFd;
+    private volatile bool _stopping;
+    private int _start;
+    public Doorbell Bell { get; }
+    public long Rounds, Sleeps;
+
+    /// <param name="bellPath">The FIFO that instances ring to wake the switch (on tmpfs, next to the ports).</param>
+    public VSwitch(string bellPath)
+    {
+        Bell = Doorbell.Create(bellPath, out string? error) ?? throw new IOException(error);
+        _wakeFd = Posix.CreateEventFd();
+        _thread = new Thread(Run) { IsBackground = true, Name = "clickos-switch" };
+    }
+
+    public void Start() => _thread.Start();
+
+    public IReadOnlyList<SwitchPort> Ports
+    {
+        get { lock (_gate) return [.. _ports]; }
+    }
+
+    public SwitchPort? Find(string name)
+    {
+        lock (_gate) return Array.Find(_ports, p => p.Name == name);
+    }
+
+    public void Add(SwitchPort port)
+    {
+        lock (_gate)
+        {
+            if (Array.Exists(_ports, p => p.Name == port.Name)) throw new InvalidOperationException($"a port named '{port.Name}' exists");
+            _ports = [.. _ports, port];
+            Reindex();
+        }
+        Kick();
+    }
+
+    /// <summary>Takes a port out (its chain is undone, its MACs forgotten) and disposes it; the switch keeps running.</summary>
+    public bool Remove(string name)
+    {
+        SwitchPort? port;
+        lock (_gate)
+        {
+            port = Array.Find(_ports, p => p.Name == name);
+            if (port == null) return false;
+            if (port.ChainedTo is { } other) other.ChainedTo = null;
+            port.ChainedTo = null;
+            _ports = Array.FindAll(_ports, p => p != port);
+            foreach (var k in _macs.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _macs.Remove(k);
+            _dirty.Remove(port);
+            Reindex();
+        }
+        port.Dispose();
+        return true;
+    }
+
+    /// <summary>Joins two ports as a wire (service chaining); both leave the learning domain.</summary>
+    public void Chain(string a, string b)
+    {
+        lock (_gate)
+        {
+            var pa = Array.Find(_ports, p => p.Name == a) ?? throw new KeyNotFoundException($"no port '{a}'");
+            var pb = Array.Find(_ports, p => p.Name == b) ?? throw new KeyNotFoundException($"no port '{b}'");
+            if (pa == pb) throw new InvalidOperationException("a port cannot be chained to itself");
+            if (pa.ChainedTo != null || pb.ChainedTo != null) throw new InvalidOperationException($"'{(pa.ChainedTo != null ? a : b)}' is already chained");
+            pa.ChainedTo = pb;
+            pb.ChainedTo = pa;
+            foreach (var k in _macs.Where(kv => kv.Value == pa || kv.Value == pb).Select(kv => kv.Key).ToList()) _macs.Remove(k);
+        }
+    }
+
+    public bool Unchain(string a)
+    {
+        lock (_gate)
+        {
+            var pa = Array.Find(_ports, p => p.Name == a);
+            if (pa?.ChainedTo is not { } pb) return false;
+            pa.ChainedTo = null;
+            pb.ChainedTo = null;
+            return true;
+        }
+    }
+
+    public int MacCount
+    {
+        get { lock (_gate) return _macs.Count; }
+    }
+
+    private void Reindex()
+    {
+        for (int i = 0; i < _ports.Length; i++) _ports[i].Index = i;
+    }
+
+    private void Kick() => Posix.SignalEventFd(_wakeFd);
+
+    private void Run()
+    {
+        int idle = 0;
+        while (!_stopping)
+        {
+            int moved;
+            lock (_gate) moved = Round();
+            if (moved > 0)
+            {
+                idle = 0;
+                continue;
+            }
+            if (++idle < IdleRoundsBeforeSleep)
+            {
+                if ((idle & 63) == 0) Thread.Yield();
+                continue;
+            }
+            Sleep();
+            idle = 0;
+        }
+    }
+
+    /// <summary>One pass over every port, at most <see cref="Quota"/> frames each; then one publication per destination.</summary>
+    private int Round()
+    {
+        var ports = _ports;
+        int n = ports.Length, moved = 0;
+        if (n == 0) return 0;
+        int start = _start = (_start + 1) % n;
+        for (int k = 0; k < n; k++)
+        {
+            var p = ports[(start + k) % n];
+            if (p.ShutReason != null) continue;
+            moved += p.Poll(this, Quota);
+        }
+        foreach (var d in _dirty)
+        {
+            d.Dirty = false;
+            d.Flush();
+        }
+        _dirty.Clear();
+        Rounds++;
+        return moved;
+    }
+
+    /// <summary>Switches one frame from <paramref name="src"/> (called by ports during a round).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Forward(SwitchPort src, ReadOnlySpan<byte> frame)
+    {
+        var c = src.Counters;
+        if (frame.Length < 14)
+        {
+            c.Errors++;
+            return;
+        }
+        c.RxPackets++;
+        c.RxBytes += frame.Length;
+        if (src.ChainedTo is { } wire)
+        {
+            Deliver(wire, frame);
+            return;
+        }
+        ulong dst = Mac(frame), srcMac = Mac(frame[6..]);
+        if ((srcMac & GroupBit) == 0) Learn(srcMac, src);
+        if ((dst & GroupBit) == 0 && _macs.TryGetValue(dst, out var to))
+        {
+            if (to != src) Deliver(to, frame);
+            return;
+        }
+        Flood(src, frame);
+    }
+
+    // The first octet's low bit (multicast/broadcast), in the big-endian 48-bit value.
+    private const ulong GroupBit = 1UL << 40;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mac(ReadOnlySpan<byte> b) =>
+        ((ulong)BinaryPrimitives.ReadUInt16BigEndian(b) << 32) | BinaryPrimitives.ReadUInt32BigEndian(b[2..]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Learn(ulong mac, SwitchPort port)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_macs, mac, out bool exists);
+        if (exists && slot == port) return;
+        slot = port;
+        if (!exists && _macs.Count > MaxMacs) ForgetAll(mac, port);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ForgetAll(ulong keep, SwitchPort port)
+    {
+        _macs.Clear();
+        _macs[keep] = port;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Flood(SwitchPort src, ReadOnlySpan<byte> frame)
+    {
+        foreach (var p in _ports)
+            if (p != src && p.ChainedTo == null && p.ShutReason == null) Deliver(p, frame);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Deliver(SwitchPort to, ReadOnlySpan<byte> frame)
+    {
+        var c = to.Counters;
+        if (to.TrySend(frame))
+        {
+            c.TxPackets++;
+            c.TxBytes += frame.Length;
+            if (!to.Dirty)
+            {
+                to.Dirty = true;
+                _dirty.Add(to);
+            }
+        }
+        else c.Drops++;
+    }
+
+    private unsafe void Sleep()
+    {
+        SwitchPort[] ports;
+        lock (_gate)
+        {
+            ports = _ports;
+            for (int i = 0; i < ports.Length; i++)
+            {
+                if (ports[i].ShutReason == null && !ports[i].PrepareSleep())
+                {
+                    for (int k = 0; k <= i; k++) ports[k].CancelSleep();
+                    return;
+                }
+            }
+        }
+        var fds = new List<Posix.PollFd>(ports.Length + 2)
+        {
+            new() { Fd = Bell.Fd, Events = Posix.POLLIN },
+            new() { Fd = _wakeFd, Events = Posix.POLLIN },
+        };
+        foreach (var p in ports)
+            if (p.PollFd >= 0) fds.Add(new Posix.PollFd { Fd = p.PollFd, Events = Posix.POLLIN });
+        var arr = fds.ToArray();
+        Sleeps++;
+        fixed (Posix.PollFd* f = arr) Posix.PollNs(f, (nuint)arr.Length, 100_000_000);
+        Bell.Drain();
+        Posix.DrainEventFd(_wakeFd);
+        foreach (var p in ports) p.CancelSleep();
+    }
+
+    /// <summary>Stops the forwarding thread (bounded: it sleeps at most 100 ms) and disposes every port.</summary>
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        Kick();
+        if (_thread.IsAlive && !_thread.Join(TimeSpan.FromSeconds(5)))
+            throw new TimeoutException("the switch thread did not stop");
+        lock (_gate)
+        {
+            foreach (var p in _ports) p.Dispose();
+            _ports = [];
+        }
+        Bell.Dispose();
+        Posix.close(_wakeFd);
+        try { File.Delete(Bell.Path); }
+        catch (IOException) { }
+    }
+}
