@@ -146,8 +146,9 @@ public sealed class VSwitch : IDisposable
                 if ((idle & 63) == 0) Thread.Yield();
                 continue;
             }
-            Sleep();
-            idle = 0;
+            // Woken by a bell: spin a while for the traffic that follows. Woken by the
+            // housekeeping timeout with nothing to do: straight back to sleep.
+            idle = Sleep() ? 0 : IdleRoundsBeforeSleep - 1;
         }
     }
 
@@ -248,7 +249,8 @@ public sealed class VSwitch : IDisposable
         else c.Drops++;
     }
 
-    private unsafe void Sleep()
+    /// <returns>Whether something woke the switch before the timeout.</returns>
+    private unsafe bool Sleep()
     {
         SwitchPort[] ports;
         lock (_gate)
@@ -259,7 +261,7 @@ public sealed class VSwitch : IDisposable
                 if (ports[i].ShutReason == null && !ports[i].PrepareSleep())
                 {
                     for (int k = 0; k <= i; k++) ports[k].CancelSleep();
-                    return;
+                    return true;
                 }
             }
         }
@@ -272,10 +274,14 @@ public sealed class VSwitch : IDisposable
             if (p.PollFd >= 0) fds.Add(new Posix.PollFd { Fd = p.PollFd, Events = Posix.POLLIN });
         var arr = fds.ToArray();
         Sleeps++;
-        fixed (Posix.PollFd* f = arr) Posix.PollNs(f, (nuint)arr.Length, 100_000_000);
+        int r;
+        fixed (Posix.PollFd* f = arr) r = Posix.PollNs(f, (nuint)arr.Length, 100_000_000);
         Bell.Drain();
         Posix.DrainEventFd(_wakeFd);
-        foreach (var p in ports) p.CancelSleep();
+        // The current ports: one removed meanwhile is already unmapped.
+        lock (_gate)
+            foreach (var p in _ports) p.CancelSleep();
+        return r != 0;
     }
 
     /// <summary>Stops the forwarding thread (bounded: it sleeps at most 100 ms) and disposes every port.</summary>
