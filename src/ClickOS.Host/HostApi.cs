@@ -47,6 +47,7 @@ public sealed class HostApi(HostDaemon host)
         if (seg.Length == 1 && seg[0] == "metrics" && m == "GET") return HttpResponse.Text(200, Metrics(), "text/plain; version=0.0.4; charset=utf-8");
         if (seg.Length < 2 || seg[0] != "v1") return NotFound(req);
         if (seg[1] == "host" && seg.Length == 2) return m == "GET" ? Json(200, HostJson) : NotAllowed(m);
+        if (seg[1] == "switch") return SwitchRoute(req, seg, m);
         if (seg[1] != "instances") return NotFound(req);
         if (seg.Length == 2)
         {
@@ -132,6 +133,74 @@ public sealed class HostApi(HostDaemon host)
             }
         }
         return NotFound(req);
+    }
+
+    // /v1/switch                      GET: ports, counters, learned MACs
+    // /v1/switch/chains               POST {"from": "A:vif1", "to": "B:vif0"}: join two ports as a wire
+    // /v1/switch/chains/PORT          DELETE: undo the chain PORT is in
+    // /v1/switch/ports                POST {"kind": "null", "name": N}: add a sink port
+    // /v1/switch/ports/PORT           DELETE: remove a port that no instance owns
+    private HttpResponse SwitchRoute(HttpRequest req, string[] seg, string m)
+    {
+        var sw = host.Switch ?? throw new HostException(404, "not_found", "this host runs without a switch");
+        if (seg.Length == 2) return m == "GET" ? Json(200, w => SwitchJson(w, sw), wrap: true) : NotAllowed(m);
+        if (seg[2] == "chains" && seg.Length == 3 && m == "POST")
+        {
+            using var doc = JsonDocument.Parse(req.Body);
+            string? from = doc.RootElement.TryGetProperty("from", out var f) ? f.GetString() : null;
+            string? to = doc.RootElement.TryGetProperty("to", out var t) ? t.GetString() : null;
+            if (from == null || to == null) throw new HostException(400, "bad_request", "a chain needs 'from' and 'to' port names");
+            try { sw.Chain(from, to); }
+            catch (KeyNotFoundException ex) { throw new HostException(404, "not_found", ex.Message); }
+            catch (InvalidOperationException ex) { throw new HostException(409, "conflict", ex.Message); }
+            return Json(201, w => SwitchJson(w, sw), wrap: true);
+        }
+        if (seg[2] == "chains" && seg.Length == 4 && m == "DELETE")
+            return sw.Unchain(seg[3]) ? HttpResponse.Text(204, "", "text/plain") : throw new HostException(404, "not_found", $"port '{seg[3]}' is not chained");
+        if (seg[2] == "ports" && seg.Length == 3 && m == "POST")
+        {
+            using var doc = JsonDocument.Parse(req.Body);
+            string kind = doc.RootElement.TryGetProperty("kind", out var k) ? k.GetString() ?? "" : "";
+            string? name = doc.RootElement.TryGetProperty("name", out var n) ? n.GetString() : null;
+            if (kind != "null" || string.IsNullOrEmpty(name) || name.Contains(':', StringComparison.Ordinal))
+                throw new HostException(400, "bad_request", "a port needs \"kind\": \"null\" and a \"name\" without ':' (names with ':' belong to instances)");
+            try { sw.Add(new Switch.NullPort(name)); }
+            catch (InvalidOperationException ex) { throw new HostException(409, "exists", ex.Message); }
+            return Json(201, w => SwitchJson(w, sw), wrap: true);
+        }
+        if (seg[2] == "ports" && seg.Length == 4 && m == "DELETE")
+        {
+            if (seg[3].Contains(':', StringComparison.Ordinal)) throw new HostException(409, "conflict", $"port '{seg[3]}' belongs to an instance: destroy the instance");
+            return sw.Remove(seg[3]) ? HttpResponse.Text(204, "", "text/plain") : throw new HostException(404, "not_found", $"no port '{seg[3]}'");
+        }
+        return NotFound(req);
+    }
+
+    private static void SwitchJson(Utf8JsonWriter w, Switch.VSwitch sw)
+    {
+        w.WriteNumber("macs", sw.MacCount);
+        w.WriteNumber("rounds", sw.Rounds);
+        w.WriteNumber("sleeps", sw.Sleeps);
+        w.WriteStartArray("ports");
+        foreach (var p in sw.Ports)
+        {
+            var c = p.Counters;
+            w.WriteStartObject();
+            w.WriteString("name", p.Name);
+            w.WriteString("kind", p.Kind);
+            if (p is Switch.VifPortEnd v) w.WriteString("mac", v.Mac);
+            if (p.ChainedTo is { } to) w.WriteString("chained_to", to.Name);
+            w.WriteString("state", p.ShutReason == null ? "up" : "shut");
+            if (p.ShutReason != null) w.WriteString("reason", p.ShutReason);
+            w.WriteNumber("rx_packets", c.RxPackets);
+            w.WriteNumber("rx_bytes", c.RxBytes);
+            w.WriteNumber("tx_packets", c.TxPackets);
+            w.WriteNumber("tx_bytes", c.TxBytes);
+            w.WriteNumber("drops", c.Drops);
+            w.WriteNumber("errors", c.Errors);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static HttpResponse NotFound(HttpRequest req) => HttpServer.Error(404, "not_found", $"no such resource: {req.Method} {req.Path}");

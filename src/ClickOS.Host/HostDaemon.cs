@@ -6,6 +6,9 @@ using ClickOS.Control;
 using ClickOS.Core;
 using ClickOS.Runtime;
 
+using ClickOS.Host.Switch;
+using ClickOS.IO.ShmRing;
+
 namespace ClickOS.Host;
 
 public sealed record HostOptions
@@ -18,6 +21,10 @@ public sealed record HostOptions
     public int MaxProcessInstances { get; init; } = 2_000;
     public int SharedLanes { get; init; } = Environment.ProcessorCount;
     public bool UseCgroups { get; init; } = true;
+    /// <summary>Run the switch and give instances their virtual ports (vif0, …).</summary>
+    public bool Switch { get; init; } = true;
+    /// <summary>Slots per virtual-port ring (each direction), 2 KB each.</summary>
+    public int VifSlots { get; init; } = 1024;
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan HangTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -46,6 +53,8 @@ public sealed class HostDaemon : IDisposable
     private readonly Dictionary<string, ControlProxy> _proxies = new(StringComparer.Ordinal);
     private readonly StateStore _store;
     private readonly Cgroups _cgroups;
+    private readonly VSwitch? _switch;
+    private readonly string _vifRoot;
     private readonly ElementRegistry _registry = ControlElements.CreateFullRegistry();
     private readonly string _clickos;
     private readonly Socket _notify;
@@ -69,6 +78,14 @@ public sealed class HostDaemon : IDisposable
         // One parent group per state directory, named stably so a restarted host finds its instances' groups.
         _cgroups = options.UseCgroups ? Cgroups.Detect("clickos-" + StableId(Path.GetFullPath(options.Directory))) : Cgroups.None;
         _clickos = options.ClickosPath ?? Environment.ProcessPath ?? "clickos";
+        // Virtual ports live on tmpfs: shared memory, never written back to a disk.
+        string id = StableId(Path.GetFullPath(options.Directory));
+        _vifRoot = System.IO.Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", "clickos-" + id) : Path.Combine(options.Directory, "vifs");
+        if (options.Switch)
+        {
+            System.IO.Directory.CreateDirectory(_vifRoot);
+            _switch = new VSwitch(Path.Combine(_vifRoot, "switch.bell"));
+        }
         NotifyPath = Path.Combine(options.Directory, "notify.sock");
         if (File.Exists(NotifyPath)) File.Delete(NotifyPath);
         _notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
@@ -82,6 +99,7 @@ public sealed class HostDaemon : IDisposable
     /// <summary>Loads the saved state, adopts instances that survived a host restart, starts the rest.</summary>
     public void Start()
     {
+        _switch?.Start();
         _notifyThread.Start();
         _watchThread.Start();
         _superviseThread.Start();
@@ -95,6 +113,7 @@ public sealed class HostDaemon : IDisposable
             System.IO.Directory.CreateDirectory(inst.Directory);
             lock (_gate) _instances[spec.Name] = inst;
             StartProxy(inst);
+            CreatePorts(inst);
             if (!spec.Enabled) continue;
             bool adopted = spec.Isolation == Isolation.Process ? TryAdoptProcess(inst) : alive.Contains(spec.Name) && AdoptShared(inst);
             if (!adopted) StartBackend(inst, wait: false);
@@ -147,6 +166,7 @@ public sealed class HostDaemon : IDisposable
             File.Delete(inst.LogPath);
             _store.Save(inst.Spec);
             StartProxy(inst);
+            CreatePorts(inst);
             string? failure = StartBackend(inst, wait);
             if (failure != null)
             {
@@ -186,6 +206,62 @@ public sealed class HostDaemon : IDisposable
         }
     }
 
+    public VSwitch? Switch => _switch;
+
+    /// <summary>Gives the instance its switch ports (after a host restart, the same regions again).</summary>
+    private void CreatePorts(Instance inst)
+    {
+        int n = inst.Spec.VifCount;
+        if (_switch == null || n == 0) return;
+        string dir = Path.Combine(_vifRoot, inst.Name);
+        System.IO.Directory.CreateDirectory(dir);
+        for (int i = 0; i < n; i++)
+        {
+            string name = $"{inst.Name}:vif{i}";
+            if (_switch.Find(name) != null) continue;
+            string path = Path.Combine(dir, $"vif{i}");
+            var region = VifRegion.Create(path, _o.VifSlots, 2048, _switch.Bell, out string? error)
+                ?? throw new HostException(500, "internal", $"virtual port {name}: {error}");
+            string mac = PortMac(name);
+            File.WriteAllText(path + ".mac", mac + "\n");
+            var port = new VifPortEnd(name, region, mac) { Wake = () => WakeForTraffic(inst) };
+            _switch.Add(port);
+            inst.Ports.Add(port);
+        }
+        inst.VifDirectory = dir;
+    }
+
+    /// <summary>A stable, locally administered MAC address for a port.</summary>
+    private static string PortMac(string port)
+    {
+        uint h = 2166136261;
+        foreach (char c in port) h = (h ^ c) * 16777619;
+        return string.Create(CultureInfo.InvariantCulture, $"02:c1:{h >> 24:x2}:{(h >> 16) & 0xff:x2}:{(h >> 8) & 0xff:x2}:{h & 0xff:x2}");
+    }
+
+    private void RemovePorts(Instance inst)
+    {
+        if (_switch == null || inst.VifDirectory == null) return;
+        foreach (var p in inst.Ports)
+        {
+            var path = p.Region.Path;
+            _switch.Remove(p.Name);
+            p.Region.Unlink();
+            try { File.Delete(path + ".mac"); }
+            catch (IOException) { }
+        }
+        inst.Ports.Clear();
+        try { System.IO.Directory.Delete(inst.VifDirectory, recursive: true); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>A frame arrived for a sleeping instance: wake it; the frame waits in its ring.</summary>
+    private void WakeForTraffic(Instance inst)
+    {
+        try { EnsureAwake(inst); }
+        catch (HostException) { }
+    }
+
     private void Remove(Instance inst)
     {
         lock (_gate)
@@ -194,6 +270,7 @@ public sealed class HostDaemon : IDisposable
             if (_proxies.Remove(inst.Name, out var p)) p.Dispose();
         }
         _cgroups.Remove(inst.Name);
+        RemovePorts(inst);
         _store.Delete(inst.Name);
         try { System.IO.Directory.Delete(inst.Directory, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
@@ -457,6 +534,7 @@ public sealed class HostDaemon : IDisposable
         }
         env.Add($"NOTIFY_SOCKET={NotifyPath}");
         env.Add($"CLICKOS_INSTANCE={spec.Name}");
+        if (inst.VifDirectory != null) env.Add($"CLICKOS_VIF_DIR={inst.VifDirectory}");
         env.Add($"CLICKOS_INSTANCE_MAX_PACKETS={InstanceRouter.MaxPacketsFor(spec.MemoryMax)}");
         if (spec.IdleSleep > TimeSpan.Zero) env.Add($"CLICKOS_INSTANCE_IDLE_MS={(long)spec.IdleSleep.TotalMilliseconds}");
         // Small instances: a small first GC budget keeps the private heap near its live size.
@@ -589,6 +667,7 @@ public sealed class HostDaemon : IDisposable
             x.WriteString("log", inst.LogPath);
             x.WriteNumber("idle_ms", (long)spec.IdleSleep.TotalMilliseconds);
             x.WriteNumber("max_packets", InstanceRouter.MaxPacketsFor(spec.MemoryMax));
+            if (inst.VifDirectory != null) x.WriteString("vif_dir", inst.VifDirectory);
         });
         if (!WorkerClient.Ok(reply))
         {
@@ -677,6 +756,7 @@ public sealed class HostDaemon : IDisposable
             if (inst.State != InstanceState.Running || inst.Spec.IdleSleep <= TimeSpan.Zero) return;
             PauseBackend(inst);
             lock (_gate) inst.State = InstanceState.Sleeping;
+            foreach (var p in inst.Ports) p.Asleep = true;
         }
     }
 
@@ -879,6 +959,7 @@ public sealed class HostDaemon : IDisposable
         Posix.SignalEventFd(_watchWake);
         _watchThread.Join(TimeSpan.FromSeconds(2));
         _worker?.Dispose();
+        _switch?.Dispose();
         try { File.Delete(NotifyPath); } catch (IOException) { }
     }
 }

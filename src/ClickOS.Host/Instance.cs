@@ -41,6 +41,9 @@ public sealed class Instance
     public DateTime? StartedUtc { get; internal set; }
     /// <summary>Time from the start request to the router reporting it forwards.</summary>
     public TimeSpan? StartLatency { get; internal set; }
+    /// <summary>Its switch ports and the directory their regions are in (null: none).</summary>
+    internal List<Switch.VifPortEnd> Ports { get; } = [];
+    public string? VifDirectory { get; internal set; }
 
     internal long StartTicks;
     internal TaskCompletionSource<string?> ReadySignal = NewReady();

@@ -26,10 +26,28 @@ public sealed record InstanceSpec
     public RestartPolicy Restart { get; init; } = RestartPolicy.Never;
     /// <summary>Network namespace to run in (process isolation; from `ip netns`).</summary>
     public string? NetNs { get; init; }
+    /// <summary>Switch ports (vif0, vif1, …) to give it; -1: as many as its configuration names.</summary>
+    public int Vifs { get; init; } = -1;
     /// <summary>Whether the operator wants it running (false after `stop`).</summary>
     public bool Enabled { get; init; } = true;
     /// <summary>Whether the operator paused it (kept across host restarts).</summary>
     public bool Paused { get; init; }
+
+    /// <summary>The switch ports it gets: <see cref="Vifs"/>, or one past the highest vifN (or From/ToNetFront(N)) its configuration names.</summary>
+    public int VifCount
+    {
+        get
+        {
+            if (Vifs >= 0) return Vifs;
+            int n = 0;
+            foreach (Match m in VifRx.Matches(Config))
+                if (int.TryParse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k < 64)
+                    n = Math.Max(n, k + 1);
+            return n;
+        }
+    }
+
+    private static readonly Regex VifRx = new(@"\bvif(\d+)\b|NetFront\s*\(\s*(\d+)\s*[,)]", RegexOptions.CultureInvariant);
 
     private static readonly Regex NameRx = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", RegexOptions.CultureInvariant);
 
@@ -48,6 +66,7 @@ public sealed record InstanceSpec
         w.WriteNumber("idle_sleep_ms", (long)IdleSleep.TotalMilliseconds);
         w.WriteString("restart", Restart == RestartPolicy.Never ? "never" : "on-failure");
         if (NetNs != null) w.WriteString("netns", NetNs);
+        w.WriteNumber("vifs", VifCount);
         w.WriteBoolean("enabled", Enabled);
         w.WriteBoolean("paused", Paused);
         w.WriteEndObject();
@@ -101,6 +120,13 @@ public sealed record InstanceSpec
         }
         else if (e.TryGetProperty("idle_sleep", out var i2) && i2.ValueKind == JsonValueKind.String && !TryParseDuration(i2.GetString()!, out idle))
             errors.Add("'idle_sleep' must be a duration like \"30s\"");
+        int Vifs()
+        {
+            if (!e.TryGetProperty("vifs", out var v)) return -1;
+            if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n is >= 0 and <= 64) return n;
+            errors.Add("'vifs' must be a number of switch ports from 0 to 64");
+            return -1;
+        }
         return new InstanceSpec
         {
             Name = name,
@@ -112,6 +138,7 @@ public sealed record InstanceSpec
             IdleSleep = idle,
             Restart = restart == "on-failure" ? RestartPolicy.OnFailure : RestartPolicy.Never,
             NetNs = StrOrNull("netns"),
+            Vifs = Vifs(),
             Enabled = Bool("enabled", true),
             Paused = Bool("paused", false),
         };

@@ -171,10 +171,11 @@ public sealed class SharedWorker : IDisposable
         string log = req.GetProperty("log").GetString()!;
         long idleMs = req.TryGetProperty("idle_ms", out var im) ? im.GetInt64() : 0;
         long maxPackets = req.TryGetProperty("max_packets", out var mp) ? mp.GetInt64() : 1 << 16;
+        string? vifDir = req.TryGetProperty("vif_dir", out var vd) ? vd.GetString() : null;
         if (_instances.ContainsKey(name)) { Reply(id, false, [$"instance '{name}' exists"]); return; }
         var entry = new Entry(name, log);
         var errh = new CollectingErrorHandler();
-        var options = InstanceRouter.Options(entry.Log, maxPackets, _registry);
+        var options = InstanceRouter.Options(entry.Log, maxPackets, _registry, vifDir);
         var router = ConfigLoader.CreateRouter(config, configName, _registry, errh, options);
         if (router == null)
         {
@@ -251,8 +252,9 @@ public sealed class SharedWorker : IDisposable
 /// <summary>Router settings for a host-managed instance, shared by both isolation levels.</summary>
 public static class InstanceRouter
 {
-    public static RouterOptions Options(TextWriter output, long maxPackets, ElementRegistry registry) => new()
+    public static RouterOptions Options(TextWriter output, long maxPackets, ElementRegistry registry, string? vifDirectory = null) => new()
     {
+        VifDirectory = vifDirectory,
         StandardOutput = output,
         ErrorOutput = output,
         // Start with a handful of packets and small buffer slabs; the pool grows with traffic.

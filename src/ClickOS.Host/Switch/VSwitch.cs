@@ -297,9 +297,9 @@ public sealed class VSwitch : IDisposable
             foreach (var p in _ports) p.Dispose();
             _ports = [];
         }
+        // The bell's FIFO stays: instances that outlive the host keep ringing it, and the next
+        // host opens the same one.
         Bell.Dispose();
         Posix.close(_wakeFd);
-        try { File.Delete(Bell.Path); }
-        catch (IOException) { }
     }
 }

@@ -50,11 +50,18 @@ public sealed unsafe class VifRegion : IDisposable
 
     public static long FileBytes(int slots, int slotSize) => HeaderBytes + 2 * SpscRing.Bytes(slots, slotSize);
 
-    /// <summary>The host's side: makes the region file and its FIFOs (mode 0600). Null and an error if it cannot.</summary>
+    /// <summary>
+    /// The host's side: makes the region file and its FIFOs (mode 0600), or, after a host
+    /// restart, takes over an existing region of the same geometry so that an instance still
+    /// running on it keeps its port (the rings resume at their indices, which are checked).
+    /// Null and an error if it cannot.
+    /// </summary>
     public static VifRegion? Create(string path, int slots, int slotSize, Doorbell switchBell, out string? error)
     {
         long len = FileBytes(slots, slotSize);
         byte* map;
+        if (File.Exists(path) && new FileInfo(path).Length == len && Reuse(path, slots, slotSize, switchBell, out error) is { } kept)
+            return kept;
         try
         {
             if (File.Exists(path)) File.Delete(path);
@@ -88,6 +95,19 @@ public sealed unsafe class VifRegion : IDisposable
             return null;
         }
         return new VifRegion(path, map, len, slots, slotSize, ib, sb, sw);
+    }
+
+    private static VifRegion? Reuse(string path, int slots, int slotSize, Doorbell switchBell, out string? error)
+    {
+        var r = Open(path, out error);
+        if (r == null) return null;
+        if (r.Slots != slots || r.SlotSize != slotSize || r.SwitchBell.Path != switchBell.Path || r.ToSwitch.Corrupt || r.ToInstance.Corrupt)
+        {
+            r.Dispose();
+            return null;
+        }
+        r.Shut = false;
+        return r;
     }
 
     /// <summary>The instance's side: maps an existing region and checks its header.</summary>
