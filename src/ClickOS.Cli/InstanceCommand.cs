@@ -15,7 +15,7 @@ internal static class InstanceCommand
 
         Verbs:
           create NAME FILE [--isolation process|shared] [--memory 8M] [--cpu 0.2]
-                 [--idle-sleep 30s] [--restart never|on-failure] [--netns NS] [--no-wait]
+                 [--idle-sleep 30s] [--restart never|on-failure] [--netns NS] [--vifs N] [--no-wait]
           list
           status NAME
           start|stop|pause|resume|destroy NAME
@@ -37,7 +37,7 @@ internal static class InstanceCommand
         bool json = false;
         var rest = new List<string>();
         var opts = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] valued = ["--isolation", "--memory", "--cpu", "--idle-sleep", "--restart", "--netns", "--tail"];
+        string[] valued = ["--isolation", "--memory", "--cpu", "--idle-sleep", "--restart", "--netns", "--vifs", "--tail"];
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -192,6 +192,11 @@ internal static class InstanceCommand
             }
             w.WriteString("restart", opts.GetValueOrDefault("--restart", "never"));
             if (opts.TryGetValue("--netns", out var ns)) w.WriteString("netns", ns);
+            if (opts.TryGetValue("--vifs", out var vifs))
+            {
+                if (!int.TryParse(vifs, NumberStyles.None, CultureInfo.InvariantCulture, out int nv) || nv > 64) return UsageError(stderr, $"--vifs wants a number of switch ports from 0 to 64, not '{vifs}'");
+                w.WriteNumber("vifs", nv);
+            }
             w.WriteEndObject();
         }
         string query = opts.ContainsKey("--no-wait") ? "?wait=false" : "";

@@ -244,6 +244,7 @@ public sealed class HostApi(HostDaemon host)
         w.WriteString("state", i.StateText);
         w.WriteString("isolation", spec.Isolation == Isolation.Process ? "process" : "shared");
         if (i.Pid > 0) w.WriteNumber("pid", i.Pid);
+        w.WriteNumber("vifs", spec.VifCount);
         w.WriteNumber("restarts", i.Restarts);
         if (i.LastError != null) w.WriteString("last_error", i.LastError);
         if (i.StartLatency is { } lat) w.WriteNumber("start_latency_ms", Math.Round(lat.TotalMilliseconds, 3));

@@ -14,8 +14,8 @@ public static class IOElements
         r.Add("FromDevice", () => new FromDevice());
         r.Add("ToDevice", () => new ToDevice());
         // ClickOS's names for a VM's network front-end: here, the instance's switch ports.
-        r.Add("FromNetFront", () => new FromDevice());
-        r.Add("ToNetFront", () => new ToDevice());
+        r.AddAlias("FromNetFront", "FromDevice");
+        r.AddAlias("ToNetFront", "ToDevice");
         r.Add("KernelTun", () => new KernelTun());
         r.Add("KernelTap", () => new KernelTap());
     }

@@ -78,12 +78,14 @@ public sealed class InstanceCliTests
 
         r = host.Cli("create", "fw1", fw, "--isolation", "shared");
         Assert.True(r.Exit == 0, r.Stderr);
-        r = host.Cli("--json", "create", "fw2", fw, "--isolation", "process", "--restart", "on-failure");
+        Assert.Equal(2, host.Cli("create", "fw2", fw, "--vifs", "banana").Exit);
+        r = host.Cli("--json", "create", "fw2", fw, "--isolation", "process", "--restart", "on-failure", "--vifs", "2");
         Assert.True(r.Exit == 0, r.Stderr);
         using (var j = JsonDocument.Parse(r.Stdout))
         {
             Assert.Equal("fw2", j.RootElement.GetProperty("name").GetString());
             Assert.Equal("running", j.RootElement.GetProperty("state").GetString());
+            Assert.Equal(2, j.RootElement.GetProperty("vifs").GetInt32());
         }
         r = host.Cli("create", "fw1", fw);
         Assert.Equal(1, r.Exit);
