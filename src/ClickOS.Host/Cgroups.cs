@@ -149,6 +149,28 @@ public sealed class Cgroups
         return false;
     }
 
+    /// <summary>
+    /// Whether the group's usage ever reached its memory limit (v2 memory.events "max", v1
+    /// memory.failcnt). An instance that then dies of a signal other than the OOM killer's (the
+    /// runtime faulting on memory it could not get) died of its limit too.
+    /// </summary>
+    public bool LimitHit(string name)
+    {
+        try
+        {
+            if (_v2 != null)
+            {
+                string f = Path.Combine(_v2, name, "memory.events");
+                if (!File.Exists(f)) return false;
+                foreach (var line in File.ReadLines(f))
+                    if (line.StartsWith("max ", StringComparison.Ordinal) && line[4..].Trim() != "0") return true;
+                return false;
+            }
+            return _memV1 != null && ReadLong(Path.Combine(_memV1, name, "memory.failcnt")) > 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>Memory charged to the group, bytes (-1 unknown).</summary>
     public long MemoryCurrent(string name) =>
         ReadLong(_v2 != null ? Path.Combine(_v2, name, "memory.current") : _memV1 != null ? Path.Combine(_memV1, name, "memory.usage_in_bytes") : null);

@@ -885,7 +885,7 @@ public sealed class HostDaemon : IDisposable
                 bool failed = status is not int s2 || !Native.IsCleanExit(s2);
                 // The cgroup OOM killer sends SIGKILL; the runtime's heap limit ends in an
                 // OutOfMemoryException and an abort. Either way the reason says so.
-                if (_cgroups.OomKilled(inst.Name) || (failed && LogSaysOutOfMemory(inst)))
+                if (_cgroups.OomKilled(inst.Name) || (failed && (LogSaysOutOfMemory(inst) || (status is int sig && Native.WasSignaled(sig) && _cgroups.LimitHit(inst.Name)))))
                     reason = $"out of memory (limit {inst.Spec.MemoryMax} bytes): {reason}";
                 else if (failed && LastLogLine(inst) is { } last) reason = $"{reason}: {last}";
                 OnExit(inst, failed, reason);

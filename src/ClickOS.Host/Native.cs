@@ -106,6 +106,7 @@ internal static unsafe partial class Native
     }
 
     public static bool IsCleanExit(int status) => (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0;
+    public static bool WasSignaled(int status) => (status & 0x7f) != 0 && (status & 0x7f) != 0x7f;
 
     public static string SignalName(int sig) => sig switch
     {
