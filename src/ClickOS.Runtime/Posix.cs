@@ -61,9 +61,6 @@ public static partial class Posix
     }
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int nanosleep(in Timespec req, nint rem);
-
-    [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int ppoll(PollFd* fds, nuint nfds, Timespec* timeout, nint sigmask);
 
     [LibraryImport("libc", SetLastError = true)]
@@ -80,13 +77,6 @@ public static partial class Posix
         if (timeoutNs < 0) return ppoll(fds, nfds, null, 0);
         var ts = new Timespec { Sec = timeoutNs / 1_000_000_000, Nsec = timeoutNs % 1_000_000_000 };
         return ppoll(fds, nfds, &ts, 0);
-    }
-
-    /// <summary>Sleeps about <paramref name="ns"/> nanoseconds (Linux high-resolution timers: tens of microseconds late at most).</summary>
-    public static void SleepNs(long ns)
-    {
-        var ts = new Timespec { Sec = ns / 1_000_000_000, Nsec = ns % 1_000_000_000 };
-        nanosleep(in ts, 0);
     }
 
     public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16;

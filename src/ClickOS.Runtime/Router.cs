@@ -578,18 +578,18 @@ public sealed partial class Router : ElementHost
     // so ten thousand shared instances do not hold ten thousand descriptors).
     private int _wakeFd = -1;
 
-    /// <summary>
-    /// Waits up to <paramref name="timeoutNs"/> (negative: no limit; zero: just looks) for a
-    /// registered descriptor to become readable or for <see cref="Wake"/>, and runs the readable
-    /// descriptors' callbacks. One ppoll() with a nanosecond timeout: a sleeping driver wakes once
-    /// per timer, on time, and costs nothing in between.
-    /// </summary>
     /// <summary>Makes the wake descriptor before the driver's first sleep, so no wake-up is missed.</summary>
     internal void PrepareToSleep()
     {
         if (_wakeFd < 0) _wakeFd = Posix.CreateEventFd();
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="timeoutNs"/> (negative: no limit; zero: just looks) for a
+    /// registered descriptor to become readable or for <see cref="Wake"/>, and runs the readable
+    /// descriptors' callbacks. One ppoll() with a nanosecond timeout: a sleeping driver wakes once
+    /// per timer, on time, and costs nothing in between.
+    /// </summary>
     public unsafe void PollSelects(long timeoutNs)
     {
         int n = _selects.Count;

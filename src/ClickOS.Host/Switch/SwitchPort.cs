@@ -21,7 +21,6 @@ public abstract class SwitchPort : IDisposable
     public string? ShutReason { get; internal set; }
     /// <summary>The other end of a static chain: everything received goes there, and nothing else comes in.</summary>
     public SwitchPort? ChainedTo { get; internal set; }
-    internal int Index;
     internal bool Dirty;
 
     protected SwitchPort(string name) => Name = name;

@@ -66,7 +66,6 @@ public sealed class VSwitch : IDisposable
         {
             if (Array.Exists(_ports, p => p.Name == port.Name)) throw new InvalidOperationException($"a port named '{port.Name}' exists");
             _ports = [.. _ports, port];
-            Reindex();
         }
         Kick();
     }
@@ -84,7 +83,6 @@ public sealed class VSwitch : IDisposable
             _ports = Array.FindAll(_ports, p => p != port);
             foreach (var k in _macs.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _macs.Remove(k);
             _dirty.Remove(port);
-            Reindex();
         }
         port.Dispose();
         return true;
@@ -120,11 +118,6 @@ public sealed class VSwitch : IDisposable
     public int MacCount
     {
         get { lock (_gate) return _macs.Count; }
-    }
-
-    private void Reindex()
-    {
-        for (int i = 0; i < _ports.Length; i++) _ports[i].Index = i;
     }
 
     private void Kick() => Posix.SignalEventFd(_wakeFd);
