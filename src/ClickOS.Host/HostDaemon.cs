@@ -113,7 +113,7 @@ public sealed class HostDaemon : IDisposable
             System.IO.Directory.CreateDirectory(inst.Directory);
             lock (_gate) _instances[spec.Name] = inst;
             StartProxy(inst);
-            CreatePorts(inst);
+            CreatePorts(inst, spec.VifCount);
             if (!spec.Enabled) continue;
             bool adopted = spec.Isolation == Isolation.Process ? TryAdoptProcess(inst) : alive.Contains(spec.Name) && AdoptShared(inst);
             if (!adopted) StartBackend(inst, wait: false);
@@ -166,7 +166,7 @@ public sealed class HostDaemon : IDisposable
             File.Delete(inst.LogPath);
             _store.Save(inst.Spec);
             StartProxy(inst);
-            CreatePorts(inst);
+            CreatePorts(inst, inst.Spec.VifCount);
             string? failure = StartBackend(inst, wait);
             if (failure != null)
             {
@@ -208,17 +208,20 @@ public sealed class HostDaemon : IDisposable
 
     public VSwitch? Switch => _switch;
 
-    /// <summary>Gives the instance its switch ports (after a host restart, the same regions again).</summary>
-    private void CreatePorts(Instance inst)
+    /// <summary>
+    /// Gives the instance switch ports vif0 … vif(count-1) that it does not have yet (after a host
+    /// restart, the same regions again; after a reconfiguration naming more ports, the new ones).
+    /// </summary>
+    private void CreatePorts(Instance inst, int count)
     {
-        int n = inst.Spec.VifCount;
-        if (_switch == null || n == 0) return;
+        if (_switch == null || count <= inst.Ports.Count) return;
         string dir = Path.Combine(_vifRoot, inst.Name);
         System.IO.Directory.CreateDirectory(dir);
-        for (int i = 0; i < n; i++)
+        // Set first: a failure part-way leaves ports that RemovePorts must find.
+        inst.VifDirectory = dir;
+        for (int i = inst.Ports.Count; i < count; i++)
         {
             string name = $"{inst.Name}:vif{i}";
-            if (_switch.Find(name) != null) continue;
             string path = Path.Combine(dir, $"vif{i}");
             var region = VifRegion.Create(path, _o.VifSlots, 2048, _switch.Bell, out string? error)
                 ?? throw new HostException(500, "internal", $"virtual port {name}: {error}");
@@ -228,7 +231,6 @@ public sealed class HostDaemon : IDisposable
             _switch.Add(port);
             inst.Ports.Add(port);
         }
-        inst.VifDirectory = dir;
     }
 
     /// <summary>A stable, locally administered MAC address for a port.</summary>
@@ -242,17 +244,12 @@ public sealed class HostDaemon : IDisposable
     private void RemovePorts(Instance inst)
     {
         if (_switch == null || inst.VifDirectory == null) return;
-        foreach (var p in inst.Ports)
-        {
-            var path = p.Region.Path;
-            _switch.Remove(p.Name);
-            p.Region.Unlink();
-            try { File.Delete(path + ".mac"); }
-            catch (IOException) { }
-        }
+        foreach (var p in inst.Ports) _switch.Remove(p.Name);
         inst.Ports.Clear();
+        // The regions, their FIFOs and .mac files; an instance still mapping a region keeps it until it exits.
         try { System.IO.Directory.Delete(inst.VifDirectory, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        inst.VifDirectory = null;
     }
 
     /// <summary>A frame arrived for a sleeping instance: wake it; the frame waits in its ring.</summary>
@@ -352,6 +349,8 @@ public sealed class HostDaemon : IDisposable
         var inst = Get(name);
         var errors = CheckConfig(config, "<hotconfig>");
         if (errors.Count > 0) throw new HostException(422, "bad_config", "the new configuration has errors; the old one keeps running", errors);
+        // Ports the new configuration names must exist before it initializes.
+        lock (inst) CreatePorts(inst, (inst.Spec with { Config = config }).VifCount);
         var r = Control(inst, c => c.Write("hotconfig", config));
         if (!r.Ok) throw new HostException(422, "reconfigure_failed", $"hot-swap failed: {r.Messages.FirstOrDefault()}", r.Details.ToList());
         lock (inst)
@@ -529,7 +528,7 @@ public sealed class HostDaemon : IDisposable
         foreach (System.Collections.DictionaryEntry kv in Environment.GetEnvironmentVariables())
         {
             string k = (string)kv.Key;
-            if (k is "NOTIFY_SOCKET" || k.StartsWith("CLICKOS_INSTANCE", StringComparison.Ordinal) || k.StartsWith("DOTNET_GC", StringComparison.Ordinal)) continue;
+            if (k is "NOTIFY_SOCKET" or "CLICKOS_VIF_DIR" || k.StartsWith("CLICKOS_INSTANCE", StringComparison.Ordinal) || k.StartsWith("DOTNET_GC", StringComparison.Ordinal)) continue;
             env.Add($"{k}={kv.Value}");
         }
         env.Add($"NOTIFY_SOCKET={NotifyPath}");

@@ -53,7 +53,22 @@ public sealed class SwitchHostTests
         using (var d2 = JsonDocument.Parse(h.Call(HttpMethod.Get, "/v1/switch").Body))
             Assert.DoesNotContain(d2.RootElement.GetProperty("ports").EnumerateArray(), p => p.GetProperty("name").GetString() == "rx2:vif0");
         Assert.False(Directory.Exists(rx2Ports));
-        h.Daemon.WriteHandler("tx", "c.reset", "");
+    }
+
+    [Fact]
+    public void AReconfigurationThatNamesANewPortGetsIt()
+    {
+        using var h = new TestHost(cgroups: false);
+        Assert.Equal(201, h.Call(HttpMethod.Post, "/v1/instances", TestHost.Spec("grow", Receiver, "shared")).Status);
+        Assert.Equal(1, h.Status("grow").GetProperty("vifs").GetInt32());
+        var r = h.Call(HttpMethod.Post, "/v1/instances/grow/reconfigure", Receiver + "\nFromDevice(vif1) -> c1 :: Counter -> Discard;", "text/plain");
+        Assert.True(r.Status == 200, r.Body);
+        Assert.Equal(2, h.Status("grow").GetProperty("vifs").GetInt32());
+        using var doc = JsonDocument.Parse(h.Call(HttpMethod.Get, "/v1/switch").Body);
+        var names = doc.RootElement.GetProperty("ports").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Contains("grow:vif0", names);
+        Assert.Contains("grow:vif1", names);
+        Assert.Equal("0", h.Daemon.ReadHandler("grow", "c1.count").Trim());
     }
 
     [Fact]

@@ -180,14 +180,4 @@ public sealed unsafe class VifRegion : IDisposable
         _map = null;
         foreach (var b in _bells) b.Dispose();
     }
-
-    /// <summary>The host's side: removes the region and its FIFOs (mappings elsewhere stay valid until unmapped).</summary>
-    public void Unlink()
-    {
-        foreach (var p in new[] { Path, Path + ".bell", Path + ".space" })
-        {
-            try { File.Delete(p); }
-            catch (IOException) { }
-        }
-    }
 }
