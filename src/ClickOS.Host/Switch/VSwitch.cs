@@ -274,7 +274,9 @@ public sealed class VSwitch : IDisposable
         // The current ports: one removed meanwhile is already unmapped.
         lock (_gate)
             foreach (var p in _ports) p.CancelSleep();
-        return r != 0;
+        // Only a descriptor counts as a wake-up: an interrupted ppoll (EINTR: the runtime's
+        // thread suspension for a GC) is not traffic and starts no spin spell.
+        return r > 0;
     }
 
     /// <summary>Stops the forwarding thread (bounded: it sleeps at most 100 ms) and disposes every port.</summary>
