@@ -150,9 +150,11 @@ public sealed class Cgroups
     }
 
     /// <summary>
-    /// Whether the group's usage ever reached its memory limit (v2 memory.events "max", v1
-    /// memory.failcnt). An instance that then dies of a signal other than the OOM killer's (the
-    /// runtime faulting on memory it could not get) died of its limit too.
+    /// Whether the group's usage reached its memory limit: the kernel refused a charge (v2
+    /// memory.events "max", v1 memory.failcnt) or the peak came within 10% of the limit (v2
+    /// memory.peak, v1 memory.max_usage_in_bytes). The .NET runtime sizes its heap from the
+    /// group's limit and fails on its own near it, often with a SIGSEGV and before the kernel
+    /// refuses anything; an instance that dies of a signal then died of its limit.
     /// </summary>
     public bool LimitHit(string name)
     {
@@ -160,15 +162,20 @@ public sealed class Cgroups
         {
             if (_v2 != null)
             {
-                string f = Path.Combine(_v2, name, "memory.events");
-                if (!File.Exists(f)) return false;
-                foreach (var line in File.ReadLines(f))
-                    if (line.StartsWith("max ", StringComparison.Ordinal) && line[4..].Trim() != "0") return true;
-                return false;
+                string dir = Path.Combine(_v2, name), f = Path.Combine(dir, "memory.events");
+                if (File.Exists(f))
+                    foreach (var line in File.ReadLines(f))
+                        if (line.StartsWith("max ", StringComparison.Ordinal) && line[4..].Trim() != "0") return true;
+                return Near(ReadLong(Path.Combine(dir, "memory.peak")), ReadLong(Path.Combine(dir, "memory.max")));
             }
-            return _memV1 != null && ReadLong(Path.Combine(_memV1, name, "memory.failcnt")) > 0;
+            if (_memV1 == null) return false;
+            string g = Path.Combine(_memV1, name);
+            return ReadLong(Path.Combine(g, "memory.failcnt")) > 0
+                || Near(ReadLong(Path.Combine(g, "memory.max_usage_in_bytes")), ReadLong(Path.Combine(g, "memory.limit_in_bytes")));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return false; }
+
+        static bool Near(long peak, long limit) => peak > 0 && limit > 0 && peak >= limit - limit / 10;
     }
 
     /// <summary>Memory charged to the group, bytes (-1 unknown).</summary>
