@@ -9,6 +9,11 @@ using ClickOS.Host;
 string clickos = Path.GetFullPath(".dist/clickos");
 int[] processNs = [1, 10, 100, 1000], sharedNs = [1, 10, 100, 1000, 10000];
 string? latencyDir = null;
+if (args.Contains("--figure6"))
+{
+    int at = Array.IndexOf(args, "--clickos");
+    return Figure6.Run(at >= 0 ? Path.GetFullPath(args[at + 1]) : clickos, args);
+}
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     if (args[i] == "--clickos") clickos = Path.GetFullPath(args[i + 1]);
@@ -37,6 +42,7 @@ Console.WriteLine("| isolation | N | create→forwarding p50 | p99 | PSS per ins
 Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (int n in processNs) Run(Isolation.Process, n);
 foreach (int n in sharedNs) Run(Isolation.Shared, n);
+return 0;
 
 void Run(Isolation iso, int n)
 {

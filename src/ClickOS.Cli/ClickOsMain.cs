@@ -22,6 +22,9 @@ public static class ClickOsMain
           instance VERB [ARGS]...
                       Create, list, stop, pause, reconfigure... instances through the host's
                       API ('clickos instance --help').
+          switch VERB [ARGS]...
+                      The host's switch: ports, counters, service chains, NIC and TAP ports
+                      ('clickos switch --help').
           version     Print the version.
 
         """;
@@ -57,6 +60,12 @@ public static class ClickOsMain
                     // Tables draw with box characters: this output is UTF-8, not Click's Latin-1 bytes.
                     var utf8 = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
                     try { return InstanceCommand.Run(args[1..], utf8, stderr); }
+                    finally { utf8.Flush(); }
+                }
+                case "switch":
+                {
+                    var utf8 = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = false };
+                    try { return SwitchCommand.Run(args[1..], utf8, stderr); }
                     finally { utf8.Flush(); }
                 }
                 case "version":

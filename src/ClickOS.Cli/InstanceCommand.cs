@@ -71,9 +71,7 @@ internal static class InstanceCommand
             return 2;
         }
         using var _ = http;
-        try
-        {
-            return verb switch
+        return Guarded("clickos instance", stderr, () => verb switch
             {
                 "create" => Create(http, rest, opts, json, console, stdout, stderr),
                 "list" => Need(rest, 1, stderr) ?? List(http, json, console, stdout, stderr),
@@ -89,16 +87,21 @@ internal static class InstanceCommand
                 "write" => rest.Count < 3 ? UsageError(stderr, "write NAME HANDLER [VALUE...]")
                     : Done(Send(http, HttpMethod.Put, $"v1/instances/{Esc(rest[1])}/handlers/{Esc(rest[2])}", new StringContent(string.Join(' ', rest.Skip(3)))), json, "", stdout, stderr),
                 _ => UsageError(stderr, $"unknown verb '{verb}'"),
-            };
-        }
+            });
+    }
+
+    /// <summary>Runs an API call; a host that cannot be reached or does not answer is exit status 2.</summary>
+    internal static int Guarded(string prog, TextWriter stderr, Func<int> call)
+    {
+        try { return call(); }
         catch (HttpRequestException ex)
         {
-            stderr.Write($"clickos instance: cannot reach the host ({ex.Message}); is 'clickos host' running?\n");
+            stderr.Write($"{prog}: cannot reach the host ({ex.Message}); is 'clickos host' running?\n");
             return 2;
         }
         catch (System.Threading.Tasks.TaskCanceledException)
         {
-            stderr.Write("clickos instance: the host did not answer in time\n");
+            stderr.Write($"{prog}: the host did not answer in time\n");
             return 2;
         }
     }
@@ -126,7 +129,7 @@ internal static class InstanceCommand
         return HostHttpClient.ForUnixSocket(socket ?? Path.Combine(HostCommand.DefaultDirectory(), "api.sock"), TimeSpan.FromSeconds(120));
     }
 
-    private static (int Status, string Body) Send(HttpClient http, HttpMethod method, string path, HttpContent? content = null)
+    internal static (int Status, string Body) Send(HttpClient http, HttpMethod method, string path, HttpContent? content = null)
     {
         using var req = new HttpRequestMessage(method, path) { Content = content };
         using var resp = http.Send(req);
@@ -135,7 +138,7 @@ internal static class InstanceCommand
     }
 
     /// <summary>Prints an API error (message, then details such as file:line errors); exit 1.</summary>
-    private static int Fail((int Status, string Body) r, bool json, TextWriter stdout, TextWriter stderr)
+    internal static int Fail((int Status, string Body) r, bool json, TextWriter stdout, TextWriter stderr, string prog = "clickos instance")
     {
         if (json)
         {
@@ -146,12 +149,12 @@ internal static class InstanceCommand
         {
             using var doc = JsonDocument.Parse(r.Body);
             var e = doc.RootElement.GetProperty("error");
-            stderr.Write($"clickos instance: {e.GetProperty("message").GetString()}\n");
+            stderr.Write($"{prog}: {e.GetProperty("message").GetString()}\n");
             foreach (var d in e.GetProperty("details").EnumerateArray()) stderr.Write($"  {d.GetString()}\n");
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            stderr.Write($"clickos instance: the host answered {r.Status}\n");
+            stderr.Write($"{prog}: the host answered {r.Status}\n");
         }
         return 1;
     }

@@ -138,7 +138,7 @@ public sealed class HostApi(HostDaemon host)
     // /v1/switch                      GET: ports, counters, learned MACs
     // /v1/switch/chains               POST {"from": "A:vif1", "to": "B:vif0"}: join two ports as a wire
     // /v1/switch/chains/PORT          DELETE: undo the chain PORT is in
-    // /v1/switch/ports                POST {"kind": "null", "name": N}: add a sink port
+    // /v1/switch/ports                POST {"kind": "null"|"nic"|"tap", "name": N, "device": D, "mac": M}: add a port
     // /v1/switch/ports/PORT           DELETE: remove a port that no instance owns
     private HttpResponse SwitchRoute(HttpRequest req, string[] seg, string m)
     {
@@ -160,12 +160,33 @@ public sealed class HostApi(HostDaemon host)
         if (seg[2] == "ports" && seg.Length == 3 && m == "POST")
         {
             using var doc = JsonDocument.Parse(req.Body);
-            string kind = doc.RootElement.TryGetProperty("kind", out var k) ? k.GetString() ?? "" : "";
-            string? name = doc.RootElement.TryGetProperty("name", out var n) ? n.GetString() : null;
-            if (kind != "null" || string.IsNullOrEmpty(name) || name.Contains(':', StringComparison.Ordinal))
-                throw new HostException(400, "bad_request", "a port needs \"kind\": \"null\" and a \"name\" without ':' (names with ':' belong to instances)");
-            try { sw.Add(new Switch.NullPort(name)); }
-            catch (InvalidOperationException ex) { throw new HostException(409, "exists", ex.Message); }
+            string? Str(string key) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            string kind = Str("kind") ?? "";
+            string? name = Str("name"), device = Str("device"), mac = Str("mac");
+            if (string.IsNullOrEmpty(name) || name.Contains(':', StringComparison.Ordinal) || name.Contains('/', StringComparison.Ordinal))
+                throw new HostException(400, "bad_request", "a port needs a \"name\" without ':' or '/' (names with ':' belong to instances)");
+            if (kind is not ("null" or "nic" or "tap"))
+                throw new HostException(400, "bad_request", $"unknown port kind '{kind}': use \"null\" (a sink), \"nic\" (an existing interface, AF_PACKET) or \"tap\" (a new TAP interface)");
+            if (kind == "nic" && string.IsNullOrEmpty(device)) throw new HostException(400, "bad_request", "a nic port needs \"device\": the interface to attach");
+            if (mac != null && !Switch.VSwitch.TryParseMac(mac, out _)) throw new HostException(400, "bad_request", $"'{mac}' is not a MAC address");
+            if (sw.Find(name) != null) throw new HostException(409, "exists", $"a port named '{name}' exists");
+            Switch.SwitchPort port;
+            try
+            {
+                port = kind switch
+                {
+                    "nic" => new Switch.NicPort(name, device!, mac),
+                    "tap" => new Switch.TapPort(name, device ?? "", mac),
+                    _ => new Switch.NullPort(name, mac),
+                };
+            }
+            catch (IOException ex) { throw new HostException(400, "bad_request", ex.Message); }
+            try { sw.Add(port); }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+            {
+                port.Dispose();
+                throw new HostException(409, "exists", ex.Message);
+            }
             return Json(201, w => SwitchJson(w, sw), wrap: true);
         }
         if (seg[2] == "ports" && seg.Length == 4 && m == "DELETE")
@@ -179,6 +200,7 @@ public sealed class HostApi(HostDaemon host)
     private static void SwitchJson(Utf8JsonWriter w, Switch.VSwitch sw)
     {
         w.WriteNumber("macs", sw.MacCount);
+        w.WriteNumber("port_macs", sw.StaticMacCount);
         w.WriteNumber("rounds", sw.Rounds);
         w.WriteNumber("sleeps", sw.Sleeps);
         w.WriteStartArray("ports");
@@ -188,7 +210,12 @@ public sealed class HostApi(HostDaemon host)
             w.WriteStartObject();
             w.WriteString("name", p.Name);
             w.WriteString("kind", p.Kind);
-            if (p is Switch.VifPortEnd v) w.WriteString("mac", v.Mac);
+            if (p.Mac is { } mac) w.WriteString("mac", mac);
+            if (p is Switch.DevicePort d)
+            {
+                w.WriteString("device", d.Device);
+                w.WriteNumber("kernel_drops", d.KernelDrops);
+            }
             if (p.ChainedTo is { } to) w.WriteString("chained_to", to.Name);
             w.WriteString("state", p.ShutReason == null ? "up" : "shut");
             if (p.ShutReason != null) w.WriteString("reason", p.ShutReason);

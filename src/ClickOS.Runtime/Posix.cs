@@ -82,4 +82,46 @@ public static partial class Posix
     public const short POLLOUT = 4, POLLERR = 8, POLLHUP = 16;
     public const int O_RDWR = 2, O_NONBLOCK = 0x800;
     public const int EAGAIN = 11;
+
+    // ---------------- epoll (the shared driver's descriptor watcher) ----------------
+
+    public const uint EPOLLIN = 0x001, EPOLLET = 1u << 31;
+    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0x80000;
+
+    /// <summary>struct epoll_event: packed on x86-64 (12 bytes), naturally aligned (16) elsewhere.</summary>
+    public static readonly int EpollEventSize = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 12 : 16;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int epoll_ctl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
+
+    public static unsafe int EpollAdd(int epfd, int fd, uint events, ulong data)
+    {
+        byte* ev = stackalloc byte[16];
+        *(uint*)ev = events;
+        System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ev + (EpollEventSize == 12 ? 4 : 8), data);
+        return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, ev);
+    }
+
+    public static unsafe int EpollDel(int epfd, int fd)
+    {
+        byte* ev = stackalloc byte[16];
+        return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, ev);
+    }
+
+    /// <summary>Waits for events; writes each one's data word into <paramref name="data"/>; returns how many (0 on timeout or EINTR).</summary>
+    public static unsafe int EpollWait(int epfd, Span<ulong> data, int timeoutMs)
+    {
+        int max = Math.Min(data.Length, 64);
+        byte* evs = stackalloc byte[64 * 16];
+        int r = epoll_wait(epfd, evs, max, timeoutMs);
+        for (int i = 0; i < r; i++)
+            data[i] = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(evs + i * EpollEventSize + (EpollEventSize == 12 ? 4 : 8));
+        return Math.Max(r, 0);
+    }
 }

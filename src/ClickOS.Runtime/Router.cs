@@ -563,13 +563,21 @@ public sealed partial class Router : ElementHost
         _selects.RemoveAll(x => x.Fd == fd);
         _selects.Add((fd, onReadable));
         _pollFds = new Posix.PollFd[_selects.Count];
+        SelectsChanged?.Invoke(this, fd, true);
     }
 
     public override void RemoveSelect(int fd)
     {
         _selects.RemoveAll(x => x.Fd == fd);
         _pollFds = new Posix.PollFd[_selects.Count];
+        SelectsChanged?.Invoke(this, fd, false);
     }
+
+    /// <summary>A driver that watches descriptors itself (the shared driver's epoll) hears of each added (true) and removed descriptor.</summary>
+    public Action<Router, int, bool>? SelectsChanged { get; set; }
+
+    /// <summary>The descriptors registered now.</summary>
+    public IEnumerable<int> SelectFds => _selects.Select(x => x.Fd).ToArray();
 
     public bool HasSelects => _selects.Count > 0;
 

@@ -100,6 +100,70 @@ public sealed class SharedDriver : IDisposable
         lock (_lanes) lanes = [.. _lanes];
         foreach (var l in lanes) l.Shutdown();
         _watchdog.Join(TimeSpan.FromSeconds(2));
+        _fdThread?.Join(TimeSpan.FromSeconds(2));
+        lock (_fdSlots)
+        {
+            if (_epoll >= 0) Posix.close(_epoll);
+            _epoll = -1;
+        }
+    }
+
+    // ---------------- descriptors ----------------
+    // One epoll set for every router's descriptors (a virtual port's bells, a device's socket),
+    // edge-triggered: a descriptor becoming readable wakes its router's slot, and the router's
+    // turn runs the callback (which drains it). No router polls, so a thousand idle instances
+    // with ports cost nothing, and a frame for one wakes it within microseconds.
+
+    private int _epoll = -2;   // -2: not made yet; -1: unavailable
+    private readonly Dictionary<int, Slot> _fdSlots = [];
+    private Thread? _fdThread;
+
+    internal void WatchSelects(Router router, Slot slot)
+    {
+        router.SelectsChanged = (_, fd, added) => Watch(fd, added ? slot : null);
+        foreach (int fd in router.SelectFds) Watch(fd, slot);
+    }
+
+    private void Watch(int fd, Slot? slot)
+    {
+        lock (_fdSlots)
+        {
+            if (_epoll == -2)
+            {
+                _epoll = Posix.epoll_create1(Posix.EPOLL_CLOEXEC);
+                if (_epoll >= 0)
+                {
+                    _fdThread = new Thread(WatchDescriptors) { IsBackground = true, Name = "SharedDriver descriptors" };
+                    _fdThread.Start();
+                }
+            }
+            if (_epoll < 0) return;
+            if (slot == null)
+            {
+                if (_fdSlots.Remove(fd)) Posix.EpollDel(_epoll, fd);
+                return;
+            }
+            if (_fdSlots.ContainsKey(fd)) Posix.EpollDel(_epoll, fd);
+            _fdSlots[fd] = slot;
+            Posix.EpollAdd(_epoll, fd, Posix.EPOLLIN | Posix.EPOLLET, (ulong)fd);
+        }
+        // Readable already: no edge will come for it.
+        if (slot != null) slot.Lane.Wake(slot);
+    }
+
+    private void WatchDescriptors()
+    {
+        Span<ulong> ready = stackalloc ulong[64];
+        while (!_stopping)
+        {
+            int n = Posix.EpollWait(_epoll, ready, 100);
+            for (int i = 0; i < n; i++)
+            {
+                Slot? s;
+                lock (_fdSlots) _fdSlots.TryGetValue((int)ready[i], out s);
+                if (s != null && !s.Exited) s.Lane.Wake(s);
+            }
+        }
     }
 
     private void Watch()
@@ -175,6 +239,7 @@ public sealed class SharedDriver : IDisposable
             slot.Lane = this;
             var router = slot.Current;
             router.WakeHook = () => Wake(slot);
+            _owner.WatchSelects(router, slot);
             lock (Gate) Slots.Add(slot);
             Wake(slot);
         }
@@ -275,6 +340,7 @@ public sealed class SharedDriver : IDisposable
                         if (next != r)
                         {
                             next.WakeHook = () => Wake(s);
+                            _owner.WatchSelects(next, s);
                             Volatile.Write(ref s.Router, next);
                             r = next;
                             names.Dispose();
@@ -303,8 +369,9 @@ public sealed class SharedDriver : IDisposable
                     return;
                 }
                 long nextNs = r.Timers.NextExpiryNs;
-                // Routers reading file descriptors are polled every millisecond (no shared poll set).
-                if (r.HasSelects) nextNs = Math.Min(nextNs, r.Clock.NowNs + 1_000_000);
+                // The descriptor watcher wakes routers whose descriptors become readable; without
+                // it (no epoll) they are polled every millisecond.
+                if (r.HasSelects && _owner._epoll < 0) nextNs = Math.Min(nextNs, r.Clock.NowNs + 1_000_000);
                 if (nextNs == long.MaxValue) return;   // sleeps until woken
                 long waitNs = Math.Max(0, nextNs - r.Clock.NowNs);
                 long due = Stopwatch.GetTimestamp() + (long)(waitNs * (Stopwatch.Frequency / 1e9));

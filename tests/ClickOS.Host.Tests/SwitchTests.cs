@@ -28,7 +28,8 @@ public sealed class SwitchTests : IDisposable
     {
         string path = Path.Combine(_dir, name);
         var host = VifRegion.Create(path, slots, 2048, _sw.Bell, out var e) ?? throw new IOException(e);
-        _sw.Add(new VifPortEnd(name, host, "02:00:00:00:00:00"));
+        // Each port's own address (a static entry), distinct from the addresses the test frames carry.
+        _sw.Add(new VifPortEnd(name, host, $"02:00:00:00:01:{_inst.Count:x2}"));
         var inst = VifRegion.Open(path, out e) ?? throw new IOException(e);
         _inst.Add(inst);
         return inst;

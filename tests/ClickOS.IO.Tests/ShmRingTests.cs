@@ -87,12 +87,26 @@ public sealed class ShmRingTests : IDisposable
         Assert.True(Readable(bell.Fd));    // one ring for the whole batch
         bell.Drain();
         Assert.False(Readable(bell.Fd));
-        // The producer waits for space; the consumer's release rings the space bell.
+        // The producer waits for space; the consumer rings the space bell once half the ring
+        // is free, not on the first freed slot (hysteresis: no wake per slot).
         Assert.True(prod.PrepareWaitForSpace());
         Assert.Equal(8, cons.Available());
-        cons.Release(8);
+        cons.Release(3);
+        Assert.False(Readable(inst.SpaceBell.Fd));
+        Assert.True(prod.PrepareWaitForSpace());   // 3 of 8 free: still worth sleeping
+        cons.Release(1);
         Assert.True(Readable(inst.SpaceBell.Fd));
-        Assert.Equal(8, prod.Free());
+        inst.SpaceBell.Drain();
+        Assert.False(prod.PrepareWaitForSpace());  // half free: do not sleep
+        Assert.Equal(4, prod.Free());
+        cons.Release(4);
+        Assert.False(Readable(inst.SpaceBell.Fd)); // nobody waits: no ring
+        for (int i = 0; i < 4; i++) prod.Put(frame);
+        Assert.Equal(4, prod.Free());              // the cached view said full: refreshed, all 8 were released
+        prod.Publish();
+        bell.Drain();
+        Assert.Equal(4, cons.Available());
+        cons.Release(4);
         // While traffic flows nobody rings.
         inst.SpaceBell.Drain();
         prod.Put(frame);

@@ -21,6 +21,8 @@ public abstract class SwitchPort : IDisposable
     public string? ShutReason { get; internal set; }
     /// <summary>The other end of a static chain: everything received goes there, and nothing else comes in.</summary>
     public SwitchPort? ChainedTo { get; internal set; }
+    /// <summary>The port's own MAC address, if it has one: the switch knows it from the start (a static entry, never aged out or moved by learning).</summary>
+    public virtual string? Mac => null;
     internal bool Dirty;
 
     protected SwitchPort(string name) => Name = name;
@@ -29,6 +31,8 @@ public abstract class SwitchPort : IDisposable
     public abstract int Poll(VSwitch sw, int max);
     /// <summary>Queues a frame for output (copied); false when the port's queue is full.</summary>
     public abstract bool TrySend(ReadOnlySpan<byte> frame);
+    /// <summary>How many more frames <see cref="TrySend"/> would take now (switch thread only); a source that must not overrun its destination asks first.</summary>
+    public virtual int Room => int.MaxValue;
     /// <summary>Publishes frames queued since the last flush (one publication per batch).</summary>
     public virtual void Flush() { }
     /// <summary>The switch is going to sleep: asks the peer to ring the switch's bell; false if frames are already waiting.</summary>
@@ -40,9 +44,10 @@ public abstract class SwitchPort : IDisposable
 }
 
 /// <summary>A sink: counts what it is sent (the consolidation experiment's output port).</summary>
-public sealed class NullPort(string name) : SwitchPort(name)
+public sealed class NullPort(string name, string? mac = null) : SwitchPort(name)
 {
     public override string Kind => "null";
+    public override string? Mac => mac;
     public override int Poll(VSwitch sw, int max) => 0;
     public override bool TrySend(ReadOnlySpan<byte> frame) => true;
 }
@@ -56,7 +61,7 @@ public sealed class VifPortEnd : SwitchPort
 {
     private readonly VifRegion _r;
     public override string Kind => "vif";
-    public string Mac { get; }
+    public override string Mac { get; }
     /// <summary>Set by the host while the instance sleeps; a frame for it calls <see cref="Wake"/> once.</summary>
     public volatile bool Asleep;
     public Action? Wake;
@@ -108,6 +113,8 @@ public sealed class VifPortEnd : SwitchPort
     {
         if (_r.ToInstance.Unpublished > 0) _r.ToInstance.Publish();
     }
+
+    public override int Room => _r.ToInstance.Free();
 
     public override bool PrepareSleep() => _r.ToSwitch.PrepareSleep();
     public override void CancelSleep() => _r.ToSwitch.CancelSleep();

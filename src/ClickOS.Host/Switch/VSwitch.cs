@@ -18,7 +18,8 @@ namespace ClickOS.Host.Switch;
 /// <item>Learning: source MACs map to ports; unknown unicast, multicast and broadcast go to every
 /// other learning port (never back out of the port they came in on: one switch has no loops).</item>
 /// <item>Static chains: two ports joined as a wire (A:vif1 ↔ B:vif0) take no part in learning or
-/// flooding: everything one receives goes to the other.</item>
+/// flooding: everything one receives goes to the other, and only as much as the other end has
+/// room for (a lossless wire: a slow instance backpressures the one before it).</item>
 /// <item>Bounded: a full destination ring drops the frame and counts it on that port.</item>
 /// <item>Adaptive: busy-polls while frames flow; after an idle spell every port is asked to ring
 /// the switch's bell and the thread sleeps in poll(), so an idle switch costs no CPU.</item>
@@ -32,6 +33,8 @@ public sealed class VSwitch : IDisposable
     private readonly object _gate = new();
     private SwitchPort[] _ports = [];
     private readonly Dictionary<ulong, SwitchPort> _macs = [];
+    // Ports' own addresses: learning never moves them, and a full table keeps them.
+    private readonly Dictionary<ulong, SwitchPort> _static = [];
     private readonly List<SwitchPort> _dirty = [];
     private readonly Thread _thread;
     private readonly int _wakeFd;
@@ -65,7 +68,11 @@ public sealed class VSwitch : IDisposable
         lock (_gate)
         {
             if (Array.Exists(_ports, p => p.Name == port.Name)) throw new InvalidOperationException($"a port named '{port.Name}' exists");
+            ulong mac = 0;
+            if (port.Mac is { } text && !TryParseMac(text, out mac)) throw new ArgumentException($"'{text}' is not a MAC address");
+            if (port.Mac != null && _static.TryGetValue(mac, out var owner)) throw new InvalidOperationException($"MAC {port.Mac} belongs to port '{owner.Name}'");
             _ports = [.. _ports, port];
+            if (port.Mac != null) _static[mac] = _macs[mac] = port;
         }
         Kick();
     }
@@ -82,6 +89,7 @@ public sealed class VSwitch : IDisposable
             port.ChainedTo = null;
             _ports = Array.FindAll(_ports, p => p != port);
             foreach (var k in _macs.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _macs.Remove(k);
+            foreach (var k in _static.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _static.Remove(k);
             _dirty.Remove(port);
         }
         port.Dispose();
@@ -99,7 +107,7 @@ public sealed class VSwitch : IDisposable
             if (pa.ChainedTo != null || pb.ChainedTo != null) throw new InvalidOperationException($"'{(pa.ChainedTo != null ? a : b)}' is already chained");
             pa.ChainedTo = pb;
             pb.ChainedTo = pa;
-            foreach (var k in _macs.Where(kv => kv.Value == pa || kv.Value == pb).Select(kv => kv.Key).ToList()) _macs.Remove(k);
+            foreach (var k in _macs.Where(kv => (kv.Value == pa || kv.Value == pb) && !_static.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList()) _macs.Remove(k);
         }
     }
 
@@ -115,9 +123,16 @@ public sealed class VSwitch : IDisposable
         }
     }
 
+    /// <summary>Addresses learned from traffic (ports' own addresses not included).</summary>
     public int MacCount
     {
-        get { lock (_gate) return _macs.Count; }
+        get { lock (_gate) return _macs.Count - _static.Count; }
+    }
+
+    /// <summary>Ports' own addresses, known from the start.</summary>
+    public int StaticMacCount
+    {
+        get { lock (_gate) return _static.Count; }
     }
 
     private void Kick() => Posix.SignalEventFd(_wakeFd);
@@ -156,7 +171,10 @@ public sealed class VSwitch : IDisposable
         {
             var p = ports[(start + k) % n];
             if (p.ShutReason != null) continue;
-            moved += p.Poll(this, Quota);
+            // A chain is a lossless wire: take no more than the other end has room for; the
+            // rest waits in the source's ring, and the upstream instance feels the backpressure.
+            int max = p.ChainedTo is { } wire ? Math.Min(Quota, wire.Room) : Quota;
+            if (max > 0) moved += p.Poll(this, max);
         }
         foreach (var d in _dirty)
         {
@@ -195,6 +213,19 @@ public sealed class VSwitch : IDisposable
         Flood(src, frame);
     }
 
+    public static bool TryParseMac(string text, out ulong mac)
+    {
+        mac = 0;
+        var parts = text.Split(':');
+        if (parts.Length != 6) return false;
+        foreach (var p in parts)
+        {
+            if (p.Length is < 1 or > 2 || !byte.TryParse(p, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out byte b)) return false;
+            mac = (mac << 8) | b;
+        }
+        return true;
+    }
+
     // The first octet's low bit (multicast/broadcast), in the big-endian 48-bit value.
     private const ulong GroupBit = 1UL << 40;
 
@@ -207,6 +238,7 @@ public sealed class VSwitch : IDisposable
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_macs, mac, out bool exists);
         if (exists && slot == port) return;
+        if (exists && _static.ContainsKey(mac)) return; // a port's own address is not learned elsewhere
         slot = port;
         if (!exists && _macs.Count > MaxMacs) ForgetAll(mac, port);
     }
@@ -215,6 +247,7 @@ public sealed class VSwitch : IDisposable
     private void ForgetAll(ulong keep, SwitchPort port)
     {
         _macs.Clear();
+        foreach (var kv in _static) _macs[kv.Key] = kv.Value;
         _macs[keep] = port;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ClickOS.Core;
+using ClickOS.IO.Frames;
 using ClickOS.IO.Linux;
 
 namespace ClickOS.IO.AfPacket;
@@ -100,6 +101,51 @@ internal sealed unsafe class RxRing : IDisposable
             else _next = h + *(uint*)(h + Native.HdrNextOffset);
             var p = Copy(pool, h);
             if (p != null) { batch.Add(p); got++; }
+        }
+        return got;
+    }
+
+    /// <summary>
+    /// Hands up to <paramref name="max"/> ready frames to <paramref name="sink"/> straight from
+    /// the ring (no packet buffers: the switch's path). A VLAN tag the kernel took out is put
+    /// back through <paramref name="scratch"/>, so the frame is as the wire had it.
+    /// </summary>
+    public int ReceiveFrames<T>(ref T sink, int max, Span<byte> scratch) where T : struct, IFrameSink
+    {
+        int got = 0;
+        while (got < max)
+        {
+            if (_left == 0 && !NextBlock()) break;
+            byte* h = _next;
+            byte pkttype = h[Native.HdrSockaddr + Native.SllPkttype];
+            int snap = (int)*(uint*)(h + Native.HdrSnaplen);
+            uint status = *(uint*)(h + Native.HdrStatus);
+            var src = new ReadOnlySpan<byte>(h + *(ushort*)(h + Native.HdrMac), snap);
+            if (pkttype != (byte)PacketType.Outgoing)
+            {
+                if ((status & Native.TP_STATUS_VLAN_VALID) != 0 && snap >= 12 && snap + 4 <= scratch.Length)
+                {
+                    src[..12].CopyTo(scratch);
+                    ushort tpid = (status & Native.TP_STATUS_VLAN_TPID_VALID) != 0 ? *(ushort*)(h + Native.HdrVlanTpid) : (ushort)0x8100;
+                    BinaryPrimitives.WriteUInt16BigEndian(scratch[12..], tpid);
+                    BinaryPrimitives.WriteUInt16BigEndian(scratch[14..], (ushort)*(uint*)(h + Native.HdrVlanTci));
+                    src[12..].CopyTo(scratch[16..]);
+                    sink.Frame(scratch[..(snap + 4)]);
+                }
+                else
+                {
+                    // The host's own sends (a veth from a local namespace) reach the ring before
+                    // their TCP/UDP checksum is filled in; complete it in place (the ring is ours
+                    // until released) so the frame leaves the switch correct.
+                    if ((status & Native.TP_STATUS_CSUMNOTREADY) != 0 && IPOffset(src) is int ip and >= 0)
+                        CompleteChecksum(new Span<byte>(h + *(ushort*)(h + Native.HdrMac), snap), ip);
+                    sink.Frame(src);
+                }
+                got++;
+            }
+            // Released only after the sink copied the frame out of the block.
+            if (--_left == 0) ReleaseBlock();
+            else _next = h + *(uint*)(h + Native.HdrNextOffset);
         }
         return got;
     }

@@ -18,7 +18,10 @@ namespace ClickOS.IO.ShmRing;
 /// Sleeping: a consumer with nothing to read sets its waiting word and checks once more
 /// (<see cref="PrepareSleep"/>); a producer that publishes while the word is set clears it and
 /// rings the consumer's <see cref="Doorbell"/>. A producer facing a full ring does the same in
-/// the other direction (<see cref="PrepareWaitForSpace"/>). While traffic flows nobody rings.
+/// the other direction (<see cref="PrepareWaitForSpace"/>), with hysteresis: it is rung only once
+/// the ring is half empty, so a producer that outruns its consumer (a generator, many instances
+/// on few cores) wakes once per half ring instead of spinning on every freed slot. While traffic
+/// flows nobody rings.
 /// </para>
 /// </summary>
 public sealed unsafe class SpscRing
@@ -128,12 +131,12 @@ public sealed unsafe class SpscRing
             _consumerBell?.Ring();
     }
 
-    /// <summary>The ring is full: asks the consumer to ring when it frees slots. False if space appeared meanwhile (do not sleep).</summary>
+    /// <summary>The ring is (nearly) full: asks the consumer to ring once half the ring is free. False if it already is (do not sleep).</summary>
     public bool PrepareWaitForSpace()
     {
         Volatile.Write(ref ProducerWaiting, 1);
         Interlocked.MemoryBarrier();
-        if (RefreshHead() < (ulong)Slots && !Corrupt)
+        if (RefreshHead() <= (ulong)Slots / 2 && !Corrupt)
         {
             Volatile.Write(ref ProducerWaiting, 0);
             return false;
@@ -183,8 +186,17 @@ public sealed unsafe class SpscRing
         _head += (ulong)n;
         Volatile.Write(ref Head, _head);
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref ProducerWaiting) != 0 && Interlocked.Exchange(ref ProducerWaiting, 0) != 0)
-            _producerBell?.Ring();
+        if (Volatile.Read(ref ProducerWaiting) != 0) WakeProducer();
+    }
+
+    // The producer waits for half a ring of room (its tail is still while it waits). An
+    // out-of-range tail wakes it at once: the producer's own checks deal with it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeProducer()
+    {
+        ulong used = Volatile.Read(ref Tail) - _head;
+        if (used > (ulong)Slots / 2 && used <= (ulong)Slots) return;
+        if (Interlocked.Exchange(ref ProducerWaiting, 0) != 0) _producerBell?.Ring();
     }
 
     /// <summary>Nothing to read: asks the producer to ring. False if a frame arrived meanwhile (do not sleep).</summary>

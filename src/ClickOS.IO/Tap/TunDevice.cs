@@ -54,8 +54,9 @@ internal sealed unsafe class TunDevice : IDisposable
             Native.PutIfName(s, Name);
             *(int*)(ifr + 16) = mtu;
             if (Native.ioctl(sock, Native.SIOCSIFMTU, ifr) < 0) return errh.Error($"{Name}: SIOCSIFMTU: {Native.LastError()}");
-            if (!SetInetAddr(sock, ifr, s, Native.SIOCSIFADDR, addr)) return errh.Error($"{Name}: SIOCSIFADDR: {Native.LastError()}");
-            if (!SetInetAddr(sock, ifr, s, Native.SIOCSIFNETMASK, mask)) return errh.Error($"{Name}: SIOCSIFNETMASK: {Native.LastError()}");
+            // Address 0: a bare link (a switch port), no IP configuration.
+            if (addr != 0 && !SetInetAddr(sock, ifr, s, Native.SIOCSIFADDR, addr)) return errh.Error($"{Name}: SIOCSIFADDR: {Native.LastError()}");
+            if (addr != 0 && !SetInetAddr(sock, ifr, s, Native.SIOCSIFNETMASK, mask)) return errh.Error($"{Name}: SIOCSIFNETMASK: {Native.LastError()}");
             Native.PutIfName(s, Name);
             if (Native.ioctl(sock, Native.SIOCGIFFLAGS, ifr) < 0) return errh.Error($"{Name}: SIOCGIFFLAGS: {Native.LastError()}");
             *(short*)(ifr + 16) |= Native.IFF_UP | Native.IFF_RUNNING;

@@ -13,7 +13,7 @@ public sealed class MiddleboxNetworkTests
     private static string Example(string name) => Path.Combine(ClickRunner.RepoRoot, "examples", "live", name);
 
     /// <summary>A TCP server that answers each connection with "IDENTITY PEER_ADDRESS:PEER_PORT" and closes it.</summary>
-    private const string ServerPy = """
+    internal const string ServerPy = """
         import socket, sys
         addr, port, identity = sys.argv[1], int(sys.argv[2]), sys.argv[3]
         s = socket.socket()
@@ -31,7 +31,7 @@ public sealed class MiddleboxNetworkTests
     /// Opens COUNT connections to DST:PORT from each SOURCE address (or the default one) in
     /// turn and prints "SOURCE ANSWER" for each; "SOURCE error ..." when one fails.
     /// </summary>
-    private const string ClientPy = """
+    internal const string ClientPy = """
         import socket, sys
         dst, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
         for src in sys.argv[4:] or ["-"]:
@@ -66,20 +66,20 @@ public sealed class MiddleboxNetworkTests
             print("timeout")
         """;
 
-    private static string Script(string dir, string name, string text)
+    internal static string Script(string dir, string name, string text)
     {
         string path = Path.Combine(dir, name);
         File.WriteAllText(path, text);
         return path;
     }
 
-    private static void StartServer(NetworkLab lab, string ns, string script, string addr, int port, string identity)
+    internal static void StartServer(NetworkLab lab, string ns, string script, string addr, int port, string identity)
     {
         var server = lab.Start(ns, ["python3", "-u", script, addr, port.ToString(), identity]);
         Assert.True(server.WaitForLine("listening", 15_000), server.Errors);
     }
 
-    private static List<string> Connect(string ns, string script, string dst, int port, int count, params string[] sources)
+    internal static List<string> Connect(string ns, string script, string dst, int port, int count, params string[] sources)
     {
         var (exit, output) = NetworkLab.Exec(ns, $"python3 {script} {dst} {port} {count} {string.Join(' ', sources)}", 60_000);
         Assert.True(exit == 0, output);
