@@ -150,54 +150,30 @@ public sealed class HostApi(HostDaemon host)
             string? from = doc.RootElement.TryGetProperty("from", out var f) ? f.GetString() : null;
             string? to = doc.RootElement.TryGetProperty("to", out var t) ? t.GetString() : null;
             if (from == null || to == null) throw new HostException(400, "bad_request", "a chain needs 'from' and 'to' port names");
-            try { sw.Chain(from, to); }
-            catch (KeyNotFoundException ex) { throw new HostException(404, "not_found", ex.Message); }
-            catch (InvalidOperationException ex) { throw new HostException(409, "conflict", ex.Message); }
+            host.Chain(from, to);
             return Json(201, w => SwitchJson(w, sw), wrap: true);
         }
         if (seg[2] == "chains" && seg.Length == 4 && m == "DELETE")
-            return sw.Unchain(seg[3]) ? HttpResponse.Text(204, "", "text/plain") : throw new HostException(404, "not_found", $"port '{seg[3]}' is not chained");
+        {
+            host.Unchain(seg[3]);
+            return HttpResponse.Text(204, "", "text/plain");
+        }
         if (seg[2] == "ports" && seg.Length == 3 && m == "POST")
         {
             using var doc = JsonDocument.Parse(req.Body);
             string? Str(string key) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            string kind = Str("kind") ?? "";
-            string? name = Str("name"), device = Str("device"), mac = Str("mac");
-            if (string.IsNullOrEmpty(name) || name.Contains(':', StringComparison.Ordinal) || name.Contains('/', StringComparison.Ordinal))
-                throw new HostException(400, "bad_request", "a port needs a \"name\" without ':' or '/' (names with ':' belong to instances)");
-            if (kind is not ("null" or "nic" or "tap"))
-                throw new HostException(400, "bad_request", $"unknown port kind '{kind}': use \"null\" (a sink), \"nic\" (an existing interface, AF_PACKET) or \"tap\" (a new TAP interface)");
-            if (kind == "nic" && string.IsNullOrEmpty(device)) throw new HostException(400, "bad_request", "a nic port needs \"device\": the interface to attach");
-            if (mac != null && !Switch.VSwitch.TryParseMac(mac, out _)) throw new HostException(400, "bad_request", $"'{mac}' is not a MAC address");
-            if (sw.Find(name) != null) throw new HostException(409, "exists", $"a port named '{name}' exists");
-            Switch.SwitchPort port;
-            try
-            {
-                port = kind switch
-                {
-                    "nic" => new Switch.NicPort(name, device!, mac),
-                    "tap" => new Switch.TapPort(name, device ?? "", mac),
-                    _ => new Switch.NullPort(name, mac),
-                };
-            }
-            catch (IOException ex) { throw new HostException(400, "bad_request", ex.Message); }
-            try { sw.Add(port); }
-            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
-            {
-                port.Dispose();
-                throw new HostException(409, "exists", ex.Message);
-            }
+            host.AddPort(Str("kind") ?? "", Str("name") ?? "", Str("device"), Str("mac"));
             return Json(201, w => SwitchJson(w, sw), wrap: true);
         }
         if (seg[2] == "ports" && seg.Length == 4 && m == "DELETE")
         {
-            if (seg[3].Contains(':', StringComparison.Ordinal)) throw new HostException(409, "conflict", $"port '{seg[3]}' belongs to an instance: destroy the instance");
-            return sw.Remove(seg[3]) ? HttpResponse.Text(204, "", "text/plain") : throw new HostException(404, "not_found", $"no port '{seg[3]}'");
+            host.RemovePort(seg[3]);
+            return HttpResponse.Text(204, "", "text/plain");
         }
         return NotFound(req);
     }
 
-    private static void SwitchJson(Utf8JsonWriter w, Switch.VSwitch sw)
+    private void SwitchJson(Utf8JsonWriter w, Switch.VSwitch sw)
     {
         w.WriteNumber("macs", sw.MacCount);
         w.WriteNumber("port_macs", sw.StaticMacCount);
@@ -225,6 +201,17 @@ public sealed class HostApi(HostDaemon host)
             w.WriteNumber("tx_bytes", c.TxBytes);
             w.WriteNumber("drops", c.Drops);
             w.WriteNumber("errors", c.Errors);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        // Chains asked for, including those waiting for a port to come back.
+        w.WriteStartArray("chains");
+        foreach (var (a, b) in host.Chains)
+        {
+            w.WriteStartObject();
+            w.WriteString("a", a);
+            w.WriteString("b", b);
+            w.WriteBoolean("active", sw.Find(a)?.ChainedTo?.Name == b);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -100,6 +100,7 @@ public sealed class HostDaemon : IDisposable
     public void Start()
     {
         _switch?.Start();
+        LoadSwitchState();
         _notifyThread.Start();
         _watchThread.Start();
         _superviseThread.Start();
@@ -113,8 +114,9 @@ public sealed class HostDaemon : IDisposable
             System.IO.Directory.CreateDirectory(inst.Directory);
             lock (_gate) _instances[spec.Name] = inst;
             StartProxy(inst);
-            CreatePorts(inst, spec.VifCount);
             if (!spec.Enabled) continue;
+            // A surviving instance keeps its rings: the same regions again.
+            CreatePorts(inst, spec.VifCount);
             bool adopted = spec.Isolation == Isolation.Process ? TryAdoptProcess(inst) : alive.Contains(spec.Name) && AdoptShared(inst);
             if (!adopted) StartBackend(inst, wait: false);
         }
@@ -166,7 +168,6 @@ public sealed class HostDaemon : IDisposable
             File.Delete(inst.LogPath);
             _store.Save(inst.Spec);
             StartProxy(inst);
-            CreatePorts(inst, inst.Spec.VifCount);
             string? failure = StartBackend(inst, wait);
             if (failure != null)
             {
@@ -214,6 +215,12 @@ public sealed class HostDaemon : IDisposable
     /// </summary>
     private void CreatePorts(Instance inst, int count)
     {
+        if (_switch == null) return;
+        lock (inst.Ports) CreatePortsLocked(inst, count);
+    }
+
+    private void CreatePortsLocked(Instance inst, int count)
+    {
         if (_switch == null || count <= inst.Ports.Count) return;
         string dir = Path.Combine(_vifRoot, inst.Name);
         System.IO.Directory.CreateDirectory(dir);
@@ -230,6 +237,176 @@ public sealed class HostDaemon : IDisposable
             var port = new VifPortEnd(name, region, mac) { Wake = () => WakeForTraffic(inst) };
             _switch.Add(port);
             inst.Ports.Add(port);
+            RestoreChain(name);
+        }
+    }
+
+    // ---------------------------------------------------------------- switch configuration
+    // Chains and the host's own ports (NIC, TAP, sinks) are the operator's configuration: kept
+    // in switch.json, restored when the host starts, and a chain whose port went away with its
+    // instance comes back when the port does.
+
+    private readonly Dictionary<string, string> _chains = new(StringComparer.Ordinal);
+    private readonly List<(string Kind, string Name, string? Device, string? Mac)> _devicePorts = [];
+    private string SwitchStatePath => Path.Combine(_o.Directory, "switch.json");
+
+    /// <summary>Adds a host port: "null" (a sink), "nic" (an existing interface) or "tap" (a new TAP interface).</summary>
+    public SwitchPort AddPort(string kind, string name, string? device, string? mac, bool save = true)
+    {
+        var sw = _switch ?? throw new HostException(404, "not_found", "this host runs without a switch");
+        if (string.IsNullOrEmpty(name) || name.Contains(':', StringComparison.Ordinal) || name.Contains('/', StringComparison.Ordinal))
+            throw new HostException(400, "bad_request", "a port needs a name without ':' or '/' (names with ':' belong to instances)");
+        if (kind is not ("null" or "nic" or "tap"))
+            throw new HostException(400, "bad_request", $"unknown port kind '{kind}': use \"null\" (a sink), \"nic\" (an existing interface, AF_PACKET) or \"tap\" (a new TAP interface)");
+        if (kind == "nic" && string.IsNullOrEmpty(device)) throw new HostException(400, "bad_request", "a nic port needs \"device\": the interface to attach");
+        if (mac != null && !VSwitch.TryParseMac(mac, out _)) throw new HostException(400, "bad_request", $"'{mac}' is not a MAC address");
+        if (sw.Find(name) != null) throw new HostException(409, "exists", $"a port named '{name}' exists");
+        SwitchPort port;
+        try
+        {
+            port = kind switch
+            {
+                "nic" => new NicPort(name, device!, mac),
+                "tap" => new TapPort(name, device ?? "", mac),
+                _ => new NullPort(name, mac),
+            };
+        }
+        catch (IOException ex) { throw new HostException(400, "bad_request", ex.Message); }
+        try { sw.Add(port); }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            port.Dispose();
+            throw new HostException(409, "exists", ex.Message);
+        }
+        lock (_chains) _devicePorts.Add((kind, name, device, mac));
+        RestoreChain(name);
+        if (save) SaveSwitchState();
+        return port;
+    }
+
+    public void RemovePort(string name)
+    {
+        var sw = _switch ?? throw new HostException(404, "not_found", "this host runs without a switch");
+        if (name.Contains(':', StringComparison.Ordinal)) throw new HostException(409, "conflict", $"port '{name}' belongs to an instance: destroy the instance");
+        if (!sw.Remove(name)) throw new HostException(404, "not_found", $"no port '{name}'");
+        lock (_chains)
+        {
+            _devicePorts.RemoveAll(p => p.Name == name);
+            if (_chains.Remove(name, out var other)) _chains.Remove(other);
+        }
+        SaveSwitchState();
+    }
+
+    public void Chain(string a, string b)
+    {
+        var sw = _switch ?? throw new HostException(404, "not_found", "this host runs without a switch");
+        try { sw.Chain(a, b); }
+        catch (KeyNotFoundException ex) { throw new HostException(404, "not_found", ex.Message); }
+        catch (InvalidOperationException ex) { throw new HostException(409, "conflict", ex.Message); }
+        lock (_chains)
+        {
+            _chains[a] = b;
+            _chains[b] = a;
+        }
+        SaveSwitchState();
+    }
+
+    public void Unchain(string port)
+    {
+        var sw = _switch ?? throw new HostException(404, "not_found", "this host runs without a switch");
+        bool wanted;
+        lock (_chains)
+        {
+            wanted = _chains.Remove(port, out var other);
+            if (wanted) _chains.Remove(other!);
+        }
+        if (!sw.Unchain(port) && !wanted) throw new HostException(404, "not_found", $"port '{port}' is not chained");
+        SaveSwitchState();
+    }
+
+    /// <summary>The chains the operator asked for (each once), whether or not both ports exist now.</summary>
+    public IReadOnlyList<(string A, string B)> Chains
+    {
+        get { lock (_chains) return _chains.Where(kv => string.CompareOrdinal(kv.Key, kv.Value) < 0).Select(kv => (kv.Key, kv.Value)).ToList(); }
+    }
+
+    /// <summary>A port (re)appeared: rejoin the chain it was in, if the other end is there.</summary>
+    private void RestoreChain(string name)
+    {
+        if (_switch == null) return;
+        string? other;
+        lock (_chains) _chains.TryGetValue(name, out other);
+        if (other == null || _switch.Find(other) is not { ChainedTo: null } || _switch.Find(name) is not { ChainedTo: null }) return;
+        try { _switch.Chain(name, other); }
+        catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException) { }
+    }
+
+    private void SaveSwitchState()
+    {
+        var buf = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buf, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("ports");
+            lock (_chains)
+            {
+                foreach (var p in _devicePorts)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("kind", p.Kind);
+                    w.WriteString("name", p.Name);
+                    if (p.Device != null) w.WriteString("device", p.Device);
+                    if (p.Mac != null) w.WriteString("mac", p.Mac);
+                    w.WriteEndObject();
+                }
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("chains");
+            foreach (var (a, b) in Chains)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(a);
+                w.WriteStringValue(b);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        string tmp = SwitchStatePath + ".tmp";
+        File.WriteAllBytes(tmp, buf.WrittenSpan.ToArray());
+        File.Move(tmp, SwitchStatePath, overwrite: true);
+    }
+
+    private void LoadSwitchState()
+    {
+        if (_switch == null || !File.Exists(SwitchStatePath)) return;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(SwitchStatePath));
+            foreach (var c in doc.RootElement.GetProperty("chains").EnumerateArray())
+            {
+                string a = c[0].GetString()!, b = c[1].GetString()!;
+                lock (_chains)
+                {
+                    _chains[a] = b;
+                    _chains[b] = a;
+                }
+            }
+            foreach (var p in doc.RootElement.GetProperty("ports").EnumerateArray())
+            {
+                string? S(string k) => p.TryGetProperty(k, out var v) ? v.GetString() : null;
+                try { AddPort(S("kind") ?? "", S("name") ?? "", S("device"), S("mac"), save: false); }
+                catch (HostException ex)
+                {
+                    // An interface that is gone: the port is kept in the file, the host starts anyway.
+                    lock (_chains) _devicePorts.Add((S("kind") ?? "", S("name") ?? "", S("device"), S("mac")));
+                    Console.Error.WriteLine($"clickos host: switch port '{S("name")}' not restored: {ex.Message}");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            Console.Error.WriteLine($"clickos host: {SwitchStatePath}: unreadable ({ex.Message}); the switch starts with no chains or host ports");
         }
     }
 
@@ -242,6 +419,12 @@ public sealed class HostDaemon : IDisposable
     }
 
     private void RemovePorts(Instance inst)
+    {
+        if (_switch == null) return;
+        lock (inst.Ports) RemovePortsLocked(inst);
+    }
+
+    private void RemovePortsLocked(Instance inst)
     {
         if (_switch == null || inst.VifDirectory == null) return;
         foreach (var p in inst.Ports) _switch.Remove(p.Name);
@@ -268,6 +451,15 @@ public sealed class HostDaemon : IDisposable
         }
         _cgroups.Remove(inst.Name);
         RemovePorts(inst);
+        bool hadChains;
+        lock (_chains)
+        {
+            var mine = _chains.Keys.Where(k => k.StartsWith(inst.Name + ":", StringComparison.Ordinal)).ToList();
+            hadChains = mine.Count > 0;
+            foreach (var k in mine)
+                if (_chains.Remove(k, out var other)) _chains.Remove(other);
+        }
+        if (hadChains) SaveSwitchState();
         _store.Delete(inst.Name);
         try { System.IO.Directory.Delete(inst.Directory, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
@@ -482,6 +674,9 @@ public sealed class HostDaemon : IDisposable
     /// <summary>Starts the instance; with <paramref name="wait"/>, returns null once it forwards or why it did not.</summary>
     private string? StartBackend(Instance inst, bool wait)
     {
+        // Ports exist while the instance runs (or may run again soon): made here, before its
+        // FromDevice/ToDevice look for them; freed when it ends for good (OnExit).
+        CreatePorts(inst, inst.Spec.VifCount);
         lock (_gate) inst.MarkStarting();
         var ready = inst.ReadySignal;
         try
@@ -795,6 +990,11 @@ public sealed class HostDaemon : IDisposable
             inst.ExitSignal = new System.Threading.Tasks.TaskCompletionSource(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
             exited.TrySetResult();
         }
+        // Ended for good (stopped, or failed with no restart coming): its rings are freed and its
+        // ports leave the switch, which goes on forwarding for the others. A restart keeps them,
+        // so frames wait for the new process. Chains come back with the ports.
+        if (inst.State == InstanceState.Stopped || (inst.State == InstanceState.Failed && inst.RestartAtTicks == 0))
+            RemovePorts(inst);
         inst.ReadySignal.TrySetResult(readyFailure);
     }
 

@@ -102,4 +102,132 @@ public sealed class SwitchHostTests
         Assert.Equal(204, h.Call(HttpMethod.Delete, "/v1/switch/chains/sink:vif0").Status);
         Assert.Equal(404, h.Call(HttpMethod.Delete, "/v1/switch/chains/sink:vif0").Status);
     }
+
+    /// <summary>A test port: forwards the frames put into it (a NIC, as the switch sees one).</summary>
+    private sealed class InjectPort(string name) : Switch.SwitchPort(name)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _frames = new();
+        public override string Kind => "test";
+        public void Inject(byte[] frame) => _frames.Enqueue(frame);
+        public override int Poll(Switch.VSwitch sw, int max)
+        {
+            int n = 0;
+            while (n < max && _frames.TryDequeue(out var f))
+            {
+                sw.Forward(this, f);
+                n++;
+            }
+            return n;
+        }
+        public override bool TrySend(ReadOnlySpan<byte> frame) => true;
+    }
+
+    private static byte[] FrameTo(string mac)
+    {
+        var f = new byte[60];
+        Convert.FromHexString(mac.Replace(":", "", StringComparison.Ordinal)).CopyTo(f, 0);
+        Convert.FromHexString("020000000077").CopyTo(f, 6);
+        f[12] = 0x08;
+        Convert.FromHexString("4500002e000000004011f9bcc0a80001c0a80002").CopyTo(f, 14);
+        return f;
+    }
+
+    /// <summary>Wake on traffic: a frame for an instance asleep after its idle period wakes it, and the frame is delivered, not lost.</summary>
+    [Theory]
+    [InlineData("process")]
+    [InlineData("shared")]
+    public void AFrameWakesASleepingInstanceAndIsDelivered(string isolation)
+    {
+        using var h = new TestHost(cgroups: false);
+        Assert.Equal(201, h.Create("napper", Receiver, isolation, "\"idle_sleep_ms\": 300").Status);
+        WaitFor(() => h.State("napper") == "sleeping", "the instance to fall asleep");
+        var port = new InjectPort("nic");
+        h.Daemon.Switch!.Add(port);
+        string mac = h.Daemon.Switch.Find("napper:vif0")!.Mac!;
+        for (int i = 0; i < 3; i++) port.Inject(FrameTo(mac));
+        WaitFor(() => h.State("napper") == "running", "the frames to wake the instance");
+        WaitFor(() => Count(h, "napper") == 3, "all 3 frames delivered after the wake-up");
+        Assert.Equal(0, h.Daemon.Switch.Find("napper:vif0")!.Counters.Drops);
+    }
+
+    /// <summary>Killing an instance frees its rings and ports; the switch forwards on for the others; a restart brings the port and its chain back.</summary>
+    [Fact]
+    public void KillingAnInstanceFreesItsRingsAndTheSwitchRunsOn()
+    {
+        using var h = new TestHost(cgroups: false);
+        const string Ticker = """
+            RatedSource(\<0200000000ff02000000000108004500001c000000004011f9ccc0a80001c0a800020400005000080000>, RATE 500)
+            -> ToDevice(vif0);
+            """;
+        Assert.Equal(201, h.Create("rx1", Receiver).Status);
+        Assert.Equal(201, h.Create("rx2", Receiver).Status);
+        Assert.Equal(201, h.Create("tick", Ticker, "shared").Status);
+        WaitFor(() => Count(h, "rx2") > 10, "rx2 receiving");
+        string dir = h.Daemon.Get("rx2").VifDirectory!;
+        int pid = h.Status("rx2").GetProperty("pid").GetInt32();
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        WaitFor(() => h.State("rx2") == "failed", "the host to see rx2 die");
+        WaitFor(() => h.Daemon.Switch!.Find("rx2:vif0") == null, "rx2's port to leave the switch");
+        Assert.False(Directory.Exists(dir), "rx2's ring files are freed");
+        long before = Count(h, "rx1");
+        WaitFor(() => Count(h, "rx1") > before + 20, "rx1 to go on receiving");
+        Assert.Equal(0, h.Daemon.Switch!.Find("rx1:vif0")!.Counters.Drops);
+        // Started again: a fresh port, and traffic reaches it.
+        Assert.Equal(200, h.Call(HttpMethod.Post, "/v1/instances/rx2/start").Status);
+        Assert.NotNull(h.Daemon.Switch.Find("rx2:vif0"));
+        WaitFor(() => Count(h, "rx2") > 10, "rx2 receiving after its restart");
+    }
+
+    /// <summary>A chain is the operator's configuration: it waits while a port is gone and comes back with it, and survives a host restart.</summary>
+    [Fact]
+    public void ChainsComeBackWithTheirPortsAndAfterAHostRestart()
+    {
+        using var h = new TestHost(cgroups: false);
+        Assert.Equal(201, h.Create("a", Receiver, "shared").Status);
+        Assert.Equal(201, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "sink", "mac": "02:00:00:00:aa:02"}""").Status);
+        Assert.Equal(201, h.Call(HttpMethod.Post, "/v1/switch/chains", """{"from": "a:vif0", "to": "sink"}""").Status);
+        Assert.Equal(200, h.Call(HttpMethod.Post, "/v1/instances/a/stop").Status);
+        Assert.Null(h.Daemon.Switch!.Find("a:vif0"));
+        Assert.False(Active(h, "a:vif0"));
+        Assert.Equal(200, h.Call(HttpMethod.Post, "/v1/instances/a/start").Status);
+        Assert.Equal("sink", h.Daemon.Switch.Find("a:vif0")!.ChainedTo?.Name);
+        Assert.True(Active(h, "a:vif0"));
+        // The host goes away and comes back: the sink port (with its MAC) and the chain are restored.
+        h.CrashAndRestart();
+        WaitFor(() => h.Daemon.Switch!.Find("a:vif0") != null, "a's port after the host restart");
+        Assert.Equal("sink", h.Daemon.Switch!.Find("a:vif0")!.ChainedTo?.Name);
+        Assert.Equal("02:00:00:00:aa:02", h.Daemon.Switch.Find("sink")!.Mac);
+        // Destroying the instance forgets its chains.
+        Assert.Equal(204, h.Call(HttpMethod.Delete, "/v1/instances/a").Status);
+        using var doc = JsonDocument.Parse(h.Call(HttpMethod.Get, "/v1/switch").Body);
+        Assert.Empty(doc.RootElement.GetProperty("chains").EnumerateArray());
+    }
+
+    private static bool Active(TestHost h, string port)
+    {
+        using var doc = JsonDocument.Parse(h.Call(HttpMethod.Get, "/v1/switch").Body);
+        var c = doc.RootElement.GetProperty("chains").EnumerateArray().Single(c => c.GetProperty("a").GetString() == port || c.GetProperty("b").GetString() == port);
+        return c.GetProperty("active").GetBoolean();
+    }
+
+    /// <summary>Isolation: an instance flooding its vif as fast as it can gets its share; the others lose nothing.</summary>
+    [Fact]
+    public void AFloodingInstanceDoesNotStarveTheOthers()
+    {
+        using var h = new TestHost(cgroups: false);
+        Assert.Equal(201, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "out", "mac": "02:00:00:00:00:fe"}""").Status);
+        const string Frame = "\\<0200000000fe02000000000108004500001c000000004011f9ccc0a80001c0a800020400005000080000>";
+        Assert.Equal(201, h.Create("flood", $"InfiniteSource({Frame}, LENGTH 64, LIMIT -1, BURST 64) -> ToDevice(vif0);", "shared").Status);
+        foreach (var n in new[] { "q1", "q2" })
+            Assert.Equal(201, h.Create(n, $"RatedSource({Frame}, RATE 2000, LIMIT 2000, STOP false) -> c :: Counter -> t :: ToDevice(vif0);", "process").Status);
+        WaitFor(() => Count(h, "q1") == 2000 && Count(h, "q2") == 2000, "the quiet instances to send 2000 frames each", 30_000);
+        var sw = h.Daemon.Switch!;
+        var flood = sw.Find("flood:vif0")!;
+        WaitFor(() => sw.Find("q1:vif0")!.Counters.RxPackets == 2000 && sw.Find("q2:vif0")!.Counters.RxPackets == 2000, "every quiet frame switched");
+        foreach (var n in new[] { "q1", "q2" })
+            Assert.Equal(0, Count(h, n, "t.drops"));   // never refused at their rings
+        // The flooder was busy all along and got far more through than the quiet ones asked for.
+        Assert.True(flood.Counters.RxPackets > 100_000, $"flooder switched {flood.Counters.RxPackets}");
+        Assert.True(sw.Find("out")!.Counters.TxPackets >= flood.Counters.RxPackets);
+    }
 }

@@ -43,6 +43,65 @@ public sealed class ServiceChainTests
         rw[1] -> Unstrip(14) -> EtherRewrite({ClientGwMac}, {ClientMac}) -> ToDevice(vif0);
         """;
 
+    /// <summary>Runs `clickos host` inside namespace <paramref name="ns"/>; returns its directory and a CLI runner that asserts success.</summary>
+    private static (string Dir, Func<string[], ClickRunner.Result> Cli) StartHost(NetworkLab lab, string ns, string tag)
+    {
+        string dir = ClickRunner.TempDir(tag);
+        string sock = Path.Combine(dir, "api.sock");
+        var host = lab.Start(ns, NetworkLab.ClickArgv(["host", "--dir", dir, "--no-cgroups", "--shared-lanes", "1"]));
+        var until = Stopwatch.StartNew();
+        while (!File.Exists(sock))
+        {
+            Assert.True(until.Elapsed < TimeSpan.FromSeconds(30), "the host's API socket did not appear: " + host.Errors);
+            Thread.Sleep(20);
+        }
+        return (dir, args =>
+        {
+            var r = ClickRunner.Run(args.Take(1).Concat(["--socket", sock]).Concat(args.Skip(1)), dir, 60_000);
+            Assert.True(r.Exit == 0, $"clickos {string.Join(' ', args)}: {r.Stdout}{r.Stderr}");
+            return r;
+        });
+    }
+
+    /// <summary>A TAP port puts the host's own stack on the switch: its ARP broadcasts reach an instance, whose answer reaches the stack.</summary>
+    [NetworkFact("ping")]
+    public void TapPortPutsTheHostStackOnTheSwitch()
+    {
+        using var lab = new NetworkLab();
+        string sw = lab.Namespace("t");
+        var (dir, cli) = StartHost(lab, sw, "tap");
+        ClickRunner.Result Cli(params string[] a) => cli(a);
+        // The instance answers ARP for 10.5.0.2 and ping: a tiny host on the switch.
+        File.WriteAllText(Path.Combine(dir, "responder.click"), """
+            FromDevice(vif0) -> c :: Counter -> cl :: Classifier(12/0806 20/0001, 12/0800, -);
+            out :: Queue -> ToDevice(vif0);
+            cl[0] -> ARPResponder(10.5.0.2 02:00:00:00:05:02) -> out;
+            cl[1] -> Strip(14) -> CheckIPHeader -> ICMPPingResponder -> Unstrip(14) -> EtherMirror -> out;
+            cl[2] -> Discard;
+            """);
+        Cli("instance", "create", "responder", Path.Combine(dir, "responder.click"));
+        Cli("switch", "add", "tap", "stack", "--device", "cktap0");
+        Assert.Equal(0, NetworkLab.Exec(sw, "ip addr add 10.5.0.1/24 dev cktap0").Exit);
+        Assert.Equal(0, NetworkLab.Exec(sw, "ip link set cktap0 up").Exit);
+        var (exit, output) = NetworkLab.Exec(sw, "ping -c 3 -i 0.2 -W 2 10.5.0.2");
+        Assert.True(exit == 0, output);
+        Assert.Contains("3 received", output);
+        using var stats = JsonDocument.Parse(Cli("switch", "--json", "stats").Stdout);
+        var stack = stats.RootElement.GetProperty("ports").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "stack");
+        Assert.Equal("tap", stack.GetProperty("kind").GetString());
+        Assert.Equal("cktap0", stack.GetProperty("device").GetString());
+        Assert.True(stack.GetProperty("rx_packets").GetInt64() >= 4);   // an ARP request and 3 echo requests at least
+        Assert.True(stack.GetProperty("tx_packets").GetInt64() >= 4);
+        // Removing the port removes the interface.
+        Cli("switch", "remove", "stack");
+        var gone = Stopwatch.StartNew();
+        while (NetworkLab.Exec(sw, "ip link show cktap0").Exit == 0)
+        {
+            Assert.True(gone.Elapsed < TimeSpan.FromSeconds(5), "cktap0 outlived its port");
+            Thread.Sleep(50);
+        }
+    }
+
     [NetworkFact("python3", "ethtool")]
     public void FirewallNatLoadBalancerChainCarriesRealTcpBetweenNamespaces()
     {
@@ -59,21 +118,8 @@ public sealed class ServiceChainTests
         Assert.Equal(0, NetworkLab.Exec(client, $"ip neigh replace 10.1.0.1 lladdr {ClientGwMac} dev eth0 nud permanent").Exit);
         Assert.Equal(0, NetworkLab.Exec(server, $"ip neigh replace 10.2.0.1 lladdr {ServerGwMac} dev eth0 nud permanent").Exit);
 
-        string dir = ClickRunner.TempDir("chain");
-        string sock = Path.Combine(dir, "api.sock");
-        var host = lab.Start(sw, NetworkLab.ClickArgv(["host", "--dir", dir, "--no-cgroups", "--shared-lanes", "1"]));
-        var until = Stopwatch.StartNew();
-        while (!File.Exists(sock))
-        {
-            Assert.True(until.Elapsed < TimeSpan.FromSeconds(30), "the host's API socket did not appear: " + host.Errors);
-            Thread.Sleep(20);
-        }
-        ClickRunner.Result Cli(params string[] args)
-        {
-            var r = ClickRunner.Run(args.Take(1).Concat(["--socket", sock]).Concat(args.Skip(1)), dir, 60_000);
-            Assert.True(r.Exit == 0, $"clickos {string.Join(' ', args)}: {r.Stdout}{r.Stderr}");
-            return r;
-        }
+        var (dir, cli) = StartHost(lab, sw, "chain");
+        ClickRunner.Result Cli(params string[] a) => cli(a);
 
         foreach (var (name, config) in new[] { ("fw", Firewall), ("nat", Nat), ("lb", LoadBalancer) })
         {
