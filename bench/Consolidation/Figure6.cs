@@ -4,6 +4,7 @@
 // direction (one port fanning out to N instances) and a chain of 3 instances.
 //   dotnet run -c Release --project bench/Consolidation -- --figure6 --clickos .dist/clickos
 //     [--isolation shared|process] [--ns 1,2,4,…] [--sizes 64,…] [--seconds 2] [--out bench/results]
+//     [--lanes N]   (the shared worker's threads; default: one per core)
 //     [--veth]   (output port: a NIC port on a veth pair in a private namespace; needs root)
 using System.Diagnostics;
 using System.Globalization;
@@ -15,6 +16,7 @@ static class Figure6
 {
     private const string SinkMac = "02:00:00:00:00:fe";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static int s_lanes = Environment.ProcessorCount;
 
     public static int Run(string clickos, string[] args)
     {
@@ -36,6 +38,7 @@ static class Figure6
             else if (a == "--no-rx") rx = false;
             else if (a == "--no-chain") chain = false;
             else if (a == "--no-tx") tx = false;
+            else if (a == "--lanes") s_lanes = int.Parse(Next(), Inv);
         }
         Directory.CreateDirectory(outDir);
         string tag = $"{iso.ToString().ToLowerInvariant()}{(veth ? "-veth" : "")}";
@@ -97,7 +100,7 @@ static class Figure6
     private static HostDaemon NewHost(string clickos, out string dir)
     {
         dir = Directory.CreateTempSubdirectory("clickos-fig6-").FullName;
-        var host = new HostDaemon(new HostOptions { Directory = dir, ClickosPath = clickos, MaxInstances = 20000, MaxProcessInstances = 2000, UseCgroups = false });
+        var host = new HostDaemon(new HostOptions { Directory = dir, ClickosPath = clickos, MaxInstances = 20000, MaxProcessInstances = 2000, UseCgroups = false, SharedLanes = s_lanes });
         host.Start();
         return host;
     }
@@ -167,7 +170,12 @@ static class Figure6
             var shares = after.Zip(before, (a, b) => (double)(a - b)).ToArray();
             return Result("rx", n, size, shares.Sum(), shares, secs);
         }
-        finally { Close(host, dir); }
+        finally
+        {
+            // The generator holds the instances' ports: out of the switch before they are unmapped.
+            sw.Remove("gen");
+            Close(host, dir);
+        }
     }
 
     /// <summary>A generator port → A:vif0, A:vif1 → B:vif0, B:vif1 → C:vif0, C:vif1 → null port, all static chains.</summary>
@@ -179,8 +187,8 @@ static class Figure6
         {
             foreach (var name in new[] { "A", "B", "C" })
                 host.Create(new InstanceSpec { Name = name, Isolation = iso, Config = "FromDevice(vif0, BURST 64) -> Queue(1024) -> ToDevice(vif1, BURST 64);" });
-            var gen = new GeneratorPort("gen", [BuildFrame(SinkMac, "02:00:00:00:00:fd", size)], [null]);
             var sink = new NullPort("out");
+            var gen = new GeneratorPort("gen", [BuildFrame(SinkMac, "02:00:00:00:00:fd", size)], [null], sink, window: 4096);
             sw.Add(gen);
             sw.Add(sink);
             sw.Chain("gen", "A:vif0");
@@ -194,7 +202,11 @@ static class Figure6
                 Console.Error.WriteLine($"  {name}: in {host.ReadHandler(name, "FromDevice@1.count").Trim()} out {host.ReadHandler(name, "ToDevice@3.count").Trim()} queue drops {host.ReadHandler(name, "Queue@2.drops").Trim()}");
             return Result("chain3", 3, size, total, shares, seconds);
         }
-        finally { Close(host, dir); }
+        finally
+        {
+            sw.Remove("gen");
+            Close(host, dir);
+        }
     }
 
     private static (double Total, double[] Shares) Measure(SwitchPort output, SwitchPort[] ports, double seconds, Func<SwitchPort, long> share, Func<SwitchPort, long> total)
@@ -271,12 +283,15 @@ static class Figure6
 /// source). Closed loop: a frame goes only when its destination port has room, so the source
 /// measures what the instances take without loss instead of burning the switch's CPU on drops.
 /// </summary>
-sealed class GeneratorPort(string name, byte[][] frames, SwitchPort?[] destinations) : SwitchPort(name)
+sealed class GeneratorPort(string name, byte[][] frames, SwitchPort?[] destinations, SwitchPort? sink = null, int window = 0) : SwitchPort(name)
 {
     private int _next;
     public override string Kind => "generator";
     public override int Poll(VSwitch sw, int max)
     {
+        // With a sink and a window: at most WINDOW frames in flight between this port and the
+        // sink (a chain measured without overload: its first hop does not spin on drops).
+        if (sink != null) max = (int)Math.Min(max, Math.Max(0, window - (Counters.RxPackets - sink.Counters.TxPackets)));
         int sent = 0;
         for (int tries = 0; tries < max; tries++)
         {

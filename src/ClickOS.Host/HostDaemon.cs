@@ -1143,6 +1143,13 @@ public sealed class HostDaemon : IDisposable
             catch (IOException) { }
         }
         Dispose();
+        // No instance outlives this host: its ports' shared memory goes (a host that only
+        // disposes, as in a crash, leaves it for the instances and the next host).
+        if (stopInstances && _switch != null)
+        {
+            try { System.IO.Directory.Delete(_vifRoot, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
     }
 
     public void Dispose()

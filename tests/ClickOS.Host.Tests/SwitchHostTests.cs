@@ -53,6 +53,11 @@ public sealed class SwitchHostTests
         using (var d2 = JsonDocument.Parse(h.Call(HttpMethod.Get, "/v1/switch").Body))
             Assert.DoesNotContain(d2.RootElement.GetProperty("ports").EnumerateArray(), p => p.GetProperty("name").GetString() == "rx2:vif0");
         Assert.False(Directory.Exists(rx2Ports));
+        // A host that stops its instances frees all its ports' shared memory.
+        string vifRoot = Path.GetDirectoryName(h.Daemon.Get("rx1").VifDirectory!)!;
+        Assert.True(Directory.Exists(vifRoot));
+        h.Dispose();
+        Assert.False(Directory.Exists(vifRoot), "the host's /dev/shm directory outlived it");
     }
 
     [Fact]
