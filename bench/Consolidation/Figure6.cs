@@ -212,6 +212,7 @@ static class Figure6
     private static (double Total, double[] Shares) Measure(SwitchPort output, SwitchPort[] ports, double seconds, Func<SwitchPort, long> share, Func<SwitchPort, long> total)
     {
         Thread.Sleep(500); // warm up: every generator running
+        Console.Error.WriteLine($"  measuring {ports.Length} port(s) for {seconds} s");
         long t0 = total(output);
         var s0 = ports.Select(share).ToArray();
         var t = Stopwatch.StartNew();

@@ -221,4 +221,27 @@ public sealed class SwitchTests : IDisposable
         Assert.Single(Receive(b, 1, 1000));
         Assert.True(Environment.TickCount64 - t0 < 90, "woken by the bell, not by the 100 ms timeout");
     }
+
+    private static unsafe bool WaitReadable(int fd, int timeoutMs)
+    {
+        var pfd = new ClickOS.Runtime.Posix.PollFd { Fd = fd, Events = ClickOS.Runtime.Posix.POLLIN };
+        return ClickOS.Runtime.Posix.poll(&pfd, 1, timeoutMs) == 1;
+    }
+
+    /// <summary>Wake-ups toward instances are coalesced, never lost: a lone frame for a sleeping instance rings its bell once the switch has nothing else to do.</summary>
+    [Fact]
+    public void ASleepingInstanceIsAlwaysToldOfAFrame()
+    {
+        var a = Port("a:vif0");
+        var b = Port("b:vif0");
+        for (int k = 0; k < 20; k++)
+        {
+            b.InstanceBell.Drain();
+            Assert.True(b.ToInstance.PrepareSleep());
+            Send(a, Frame(dst: 0xff, src: 1, tag: k));
+            Assert.True(WaitReadable(b.InstanceBell.Fd, 2000), $"frame {k}: the sleeping instance was not rung");
+            var got = Receive(b, 1);
+            Assert.Equal(k, BitConverter.ToInt32(got.Single(), 16));
+        }
+    }
 }

@@ -40,7 +40,7 @@ public abstract class DevicePort : SwitchPort
 
     public override int Room => FrameDevice.QueueSlots - _dev.Queued;
 
-    public override void Flush()
+    public override bool Flush()
     {
         // The kernel refusing a frame (its queue full) is a drop on this port, after the fact.
         int refused = _dev.Flush(out long bytes);
@@ -50,6 +50,7 @@ public abstract class DevicePort : SwitchPort
             Counters.TxPackets -= refused;
             Counters.TxBytes -= bytes;
         }
+        return false;
     }
 
     public override void Dispose()

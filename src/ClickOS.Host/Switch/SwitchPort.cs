@@ -23,7 +23,7 @@ public abstract class SwitchPort : IDisposable
     public SwitchPort? ChainedTo { get; internal set; }
     /// <summary>The port's own MAC address, if it has one: the switch knows it from the start (a static entry, never aged out or moved by learning).</summary>
     public virtual string? Mac => null;
-    internal bool Dirty;
+    internal bool Dirty, Untold;
 
     protected SwitchPort(string name) => Name = name;
 
@@ -33,8 +33,10 @@ public abstract class SwitchPort : IDisposable
     public abstract bool TrySend(ReadOnlySpan<byte> frame);
     /// <summary>How many more frames <see cref="TrySend"/> would take now (switch thread only); a source that must not overrun its destination asks first.</summary>
     public virtual int Room => int.MaxValue;
-    /// <summary>Publishes frames queued since the last flush (one publication per batch).</summary>
-    public virtual void Flush() { }
+    /// <summary>Publishes frames queued since the last flush (one publication per batch); returns whether the peer still has to be told (see <see cref="Notify"/>).</summary>
+    public virtual bool Flush() => false;
+    /// <summary>Tells the peer about frames published quietly by <see cref="Flush"/> (rings its bell if it sleeps).</summary>
+    public virtual void Notify() { }
     /// <summary>The switch is going to sleep: asks the peer to ring the switch's bell; false if frames are already waiting.</summary>
     public virtual bool PrepareSleep() => true;
     public virtual void CancelSleep() { }
@@ -109,9 +111,28 @@ public sealed class VifPortEnd : SwitchPort
         if (Wake is { } w) ThreadPool.UnsafeQueueUserWorkItem(static a => a(), w, preferLocal: false);
     }
 
-    public override void Flush()
+    /// <summary>Frames published since the instance was last told (interrupt coalescing).</summary>
+    internal int UntoldFrames;
+    internal long UntoldSince;
+
+    public override bool Flush()
     {
-        if (_r.ToInstance.Unpublished > 0) _r.ToInstance.Publish();
+        var ring = _r.ToInstance;
+        int n = ring.Unpublished;
+        if (n == 0) return UntoldFrames > 0;
+        // Publish now, ring later: a sleeping instance is woken once per few dozen frames (or
+        // after a short delay), not once per round, when the switch spreads traffic thinly over
+        // many instances.
+        ring.PublishQuiet();
+        if (UntoldFrames == 0) UntoldSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        UntoldFrames += n;
+        return true;
+    }
+
+    public override void Notify()
+    {
+        UntoldFrames = 0;
+        _r.ToInstance.RingIfWaiting();
     }
 
     public override int Room => _r.ToInstance.Free();

@@ -91,6 +91,7 @@ public sealed class VSwitch : IDisposable
             foreach (var k in _macs.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _macs.Remove(k);
             foreach (var k in _static.Where(kv => kv.Value == port).Select(kv => kv.Key).ToList()) _static.Remove(k);
             _dirty.Remove(port);
+            _untold.Remove(port);
         }
         port.Dispose();
         return true;
@@ -179,11 +180,37 @@ public sealed class VSwitch : IDisposable
         foreach (var d in _dirty)
         {
             d.Dirty = false;
-            d.Flush();
+            if (d.Flush() && !d.Untold)
+            {
+                d.Untold = true;
+                _untold.Add(d);
+            }
         }
         _dirty.Clear();
+        if (_untold.Count > 0) NotifyDue(moved == 0);
         Rounds++;
         return moved;
+    }
+
+    // Interrupt coalescing toward instances: a port's peer is told (its bell rung, if it sleeps)
+    // once CoalesceFrames frames or CoalesceMicros have gathered, or at once when the switch
+    // has nothing else to do. Frames are never held back: they are published every round; only
+    // the wake-up waits.
+    public const int CoalesceFrames = 32, CoalesceMicros = 50;
+    private static readonly long CoalesceTicks = System.Diagnostics.Stopwatch.Frequency * CoalesceMicros / 1_000_000;
+    private readonly List<SwitchPort> _untold = [];
+
+    private void NotifyDue(bool idle)
+    {
+        long now = idle ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = _untold.Count - 1; i >= 0; i--)
+        {
+            var p = _untold[i];
+            if (!idle && p is VifPortEnd v && v.UntoldFrames < CoalesceFrames && now - v.UntoldSince < CoalesceTicks) continue;
+            p.Notify();
+            p.Untold = false;
+            _untold.RemoveAt(i);
+        }
     }
 
     /// <summary>Switches one frame from <paramref name="src"/> (called by ports during a round).</summary>

@@ -124,6 +124,20 @@ public sealed unsafe class SpscRing
     public void Publish()
     {
         Volatile.Write(ref Tail, _tail);
+        RingIfWaiting();
+    }
+
+    /// <summary>
+    /// Makes the frames visible without looking at the consumer: a producer that coalesces
+    /// wake-ups (the switch, fanning out to many sleeping instances) publishes each batch this
+    /// way and calls <see cref="RingIfWaiting"/> later, once enough frames or time have gathered.
+    /// Until it does, a consumer that went to sleep meanwhile stays asleep.
+    /// </summary>
+    public void PublishQuiet() => Volatile.Write(ref Tail, _tail);
+
+    /// <summary>Rings the consumer if it asked to be woken (after <see cref="PublishQuiet"/>).</summary>
+    public void RingIfWaiting()
+    {
         // Store-load order: the tail must be visible before we look at the waiting word (the
         // consumer sets its word, then re-reads the tail).
         Interlocked.MemoryBarrier();
