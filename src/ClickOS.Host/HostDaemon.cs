@@ -998,6 +998,12 @@ public sealed class HostDaemon : IDisposable
         inst.ReadySignal.TrySetResult(readyFailure);
     }
 
+    private static void ReapWorker(int pid, TimeSpan timeout)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!Native.ReapedOrNotChild(pid) && Stopwatch.GetTimestamp() < until) Thread.Sleep(10);
+    }
+
     private void OnWorkerEvent(string ev, string name, string? reason)
     {
         Instance? inst;
@@ -1013,6 +1019,9 @@ public sealed class HostDaemon : IDisposable
 
     private void OnWorkerLost(WorkerClient w)
     {
+        // Our child (a worker adopted after a host restart is not): collect its exit status so
+        // no zombie is left behind; it may take a moment to exit after closing its socket.
+        System.Threading.Tasks.Task.Run(() => ReapWorker(w.Pid, TimeSpan.FromSeconds(5)));
         if (_stopping) return;
         List<Instance> hit;
         lock (_gate) hit = _instances.Values.Where(i => i.Worker == w && i.State != InstanceState.Stopped).ToList();
@@ -1141,6 +1150,7 @@ public sealed class HostDaemon : IDisposable
                 lock (inst) StopBackend(inst);
             try { _worker?.Request("shutdown", null, TimeSpan.FromSeconds(5)); }
             catch (IOException) { }
+            if (_worker is { } w) ReapWorker(w.Pid, TimeSpan.FromSeconds(5));
         }
         Dispose();
         // No instance outlives this host: its ports' shared memory goes (a host that only

@@ -92,6 +92,9 @@ internal static unsafe partial class Native
         return r == pid ? status : null;
     }
 
+    /// <summary>True once <paramref name="pid"/> is reaped, or when it is not our child (nothing to reap).</summary>
+    public static bool ReapedOrNotChild(int pid) => waitpid(pid, out _, WNOHANG) is var r && (r == pid || r < 0);
+
     /// <summary>A descriptor that becomes readable when the process exits (-1 where pidfds are missing).</summary>
     public static int PidFdOpen(int pid) => (int)syscall(SYS_pidfd_open, pid, 0);
 

@@ -21,14 +21,14 @@ namespace ClickOS.Host.Switch;
 /// flooding: everything one receives goes to the other, and only as much as the other end has
 /// room for (a lossless wire: a slow instance backpressures the one before it).</item>
 /// <item>Bounded: a full destination ring drops the frame and counts it on that port.</item>
-/// <item>Adaptive: busy-polls while frames flow; after an idle spell every port is asked to ring
-/// the switch's bell and the thread sleeps in poll(), so an idle switch costs no CPU.</item>
+/// <item>Adaptive: busy-polls while frames flow; after an idle spell (200 us) every port is asked
+/// to ring the switch's bell and the thread sleeps in poll(), so an idle switch costs no CPU.</item>
 /// </list>
 /// </summary>
 public sealed class VSwitch : IDisposable
 {
     public const int Quota = 64;
-    private const int IdleRoundsBeforeSleep = 2048, MaxMacs = 1 << 16;
+    private const int MaxMacs = 1 << 16;
 
     private readonly object _gate = new();
     private SwitchPort[] _ports = [];
@@ -138,26 +138,35 @@ public sealed class VSwitch : IDisposable
 
     private void Kick() => Posix.SignalEventFd(_wakeFd);
 
+    // How long the switch keeps polling after the last frame before it sleeps: longer than the
+    // time a producer that waits for room takes to be woken and refill its ring, so a busy
+    // port's refill does not find the switch asleep (which costs a second wake-up per cycle).
+    private static readonly long IdleSpinTicks = System.Diagnostics.Stopwatch.Frequency / 5_000; // 200 us
+
     private void Run()
     {
-        int idle = 0;
+        long idleSince = 0;
         while (!_stopping)
         {
             int moved;
             lock (_gate) moved = Round();
             if (moved > 0)
             {
-                idle = 0;
+                idleSince = 0;
                 continue;
             }
-            if (++idle < IdleRoundsBeforeSleep)
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (idleSince == 0) idleSince = now;
+            // No sched_yield here: on a busy machine it hands the core to a spinning thread for
+            // a whole slice, and the frames that arrive meanwhile wait.
+            if (now - idleSince < IdleSpinTicks)
             {
-                if ((idle & 63) == 0) Thread.Yield();
+                Thread.SpinWait(16);
                 continue;
             }
-            // Woken by a bell: spin a while for the traffic that follows. Woken by the
+            // Woken by a bell: poll a while for the traffic that follows. Woken by the
             // housekeeping timeout with nothing to do: straight back to sleep.
-            idle = Sleep() ? 0 : IdleRoundsBeforeSleep - 1;
+            idleSince = Sleep() ? 0 : now - IdleSpinTicks;
         }
     }
 
