@@ -307,6 +307,8 @@ sealed class GeneratorPort(string name, byte[][] frames, SwitchPort?[] destinati
         return sent;
     }
     public override bool TrySend(ReadOnlySpan<byte> frame) => true;
+    // Always has frames to offer (a NIC with a full receive ring): the switch must not sleep on it.
+    public override bool PrepareSleep() => false;
 }
 
 /// <summary>A veth pair for the experiment's NIC output: the host side stays here, the peer lives in a private namespace.</summary>
