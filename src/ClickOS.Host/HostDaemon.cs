@@ -1160,6 +1160,8 @@ public sealed class HostDaemon : IDisposable
             try { System.IO.Directory.Delete(_vifRoot, recursive: true); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         }
+        // Likewise the cgroups: made again when the instances start.
+        if (stopInstances) _cgroups.RemoveAll();
     }
 
     public void Dispose()
