@@ -39,6 +39,9 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
     private PacketBatch? _pending;
     private long _count, _drops, _bytes;
     private int _lastErrno;
+    private ulong _drainedSeen;
+    private int _stalls;
+    private const int SpaceStallPolls = 64;
 
     public override string PortCount => "1/0-1";
     public override string Processing => "a/h";
@@ -101,8 +104,16 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
             Send(p, holdOnOverflow: true);
             if (_pending != null)
             {
-                // A full switch ring: sleep until the switch rings (unless room appeared).
-                if (_vif == null || !_vif.PrepareWaitForSpace()) task.FastReschedule();
+                // A full switch ring. While the switch is visibly draining it (its index moved
+                // since the last look), keep going: the room comes within microseconds, and a
+                // sleep would cost a wake-up per half ring. Once it stops moving for a while
+                // (the switch is busy with other ports), sleep until it rings.
+                if (_vif != null && _vif.DrainedSeen != _drainedSeen)
+                {
+                    _drainedSeen = _vif.DrainedSeen;
+                    _stalls = 0;
+                }
+                if (_vif == null || ++_stalls < SpaceStallPolls || !_vif.PrepareWaitForSpace()) task.FastReschedule();
                 return false;
             }
             worked = true;

@@ -117,6 +117,9 @@ public sealed unsafe class SpscRing
         _tail++;
     }
 
+    /// <summary>The consumer's index as the producer last read it (it moves while the consumer drains).</summary>
+    public ulong ConsumerIndexSeen => _headSeen;
+
     /// <summary>Frames put since the last publication.</summary>
     public int Unpublished => (int)(_tail - Volatile.Read(ref Tail));
 

@@ -105,6 +105,9 @@ internal sealed class VifPort : IDisposable
         return n;
     }
 
+    /// <summary>Where the switch's draining of the ring stood at the last look (changes while it drains).</summary>
+    public ulong DrainedSeen => _r.ToSwitch.ConsumerIndexSeen;
+
     /// <summary>The ring to the switch is full: asks to be woken when it has room; false if it already has.</summary>
     public bool PrepareWaitForSpace()
     {
