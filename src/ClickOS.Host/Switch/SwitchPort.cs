@@ -23,7 +23,7 @@ public abstract class SwitchPort : IDisposable
     public SwitchPort? ChainedTo { get; internal set; }
     /// <summary>The port's own MAC address, if it has one: the switch knows it from the start (a static entry, never aged out or moved by learning).</summary>
     public virtual string? Mac => null;
-    internal bool Dirty, Untold;
+    internal bool Dirty, Untold;   // flags of the switch's per-round lists
 
     protected SwitchPort(string name) => Name = name;
 
@@ -35,8 +35,12 @@ public abstract class SwitchPort : IDisposable
     public virtual int Room => int.MaxValue;
     /// <summary>Publishes frames queued since the last flush (one publication per batch); returns whether the peer still has to be told (see <see cref="Notify"/>).</summary>
     public virtual bool Flush() => false;
-    /// <summary>Tells the peer about frames published quietly by <see cref="Flush"/> (rings its bell if it sleeps).</summary>
-    public virtual void Notify() { }
+    /// <summary>
+    /// Tells the peer about frames published quietly by <see cref="Flush"/> (rings its bell if it
+    /// sleeps) once it is worth a wake-up, or at once with <paramref name="force"/>; returns
+    /// whether it did (false: ask again next round). <paramref name="now"/> is a Stopwatch timestamp.
+    /// </summary>
+    public virtual bool Notify(long now, bool force) => true;
     /// <summary>The switch is going to sleep: asks the peer to ring the switch's bell; false if frames are already waiting.</summary>
     public virtual bool PrepareSleep() => true;
     public virtual void CancelSleep() { }
@@ -111,9 +115,9 @@ public sealed class VifPortEnd : SwitchPort
         if (Wake is { } w) ThreadPool.UnsafeQueueUserWorkItem(static a => a(), w, preferLocal: false);
     }
 
-    /// <summary>Frames published since the instance was last told (interrupt coalescing).</summary>
-    internal int UntoldFrames;
-    internal long UntoldSince;
+    /// <summary>Frames published since the instance was last told, and since when.</summary>
+    private int UntoldFrames;
+    private long UntoldSince;
 
     public override bool Flush()
     {
@@ -129,10 +133,18 @@ public sealed class VifPortEnd : SwitchPort
         return true;
     }
 
-    public override void Notify()
+    // Interrupt coalescing toward the instance: it is told (its bell rung, if it sleeps) once
+    // this many frames or this long have gathered, or when the switch has nothing else to do.
+    // Frames are never held back: they are published every round; only the wake-up waits.
+    public const int CoalesceFrames = 32, CoalesceMicros = 50;
+    private static readonly long CoalesceTicks = System.Diagnostics.Stopwatch.Frequency * CoalesceMicros / 1_000_000;
+
+    public override bool Notify(long now, bool force)
     {
+        if (!force && UntoldFrames < CoalesceFrames && now - UntoldSince < CoalesceTicks) return false;
         UntoldFrames = 0;
         _r.ToInstance.RingIfWaiting();
+        return true;
     }
 
     public override int Room => _r.ToInstance.Free();

@@ -201,12 +201,7 @@ public sealed class VSwitch : IDisposable
         return moved;
     }
 
-    // Interrupt coalescing toward instances: a port's peer is told (its bell rung, if it sleeps)
-    // once CoalesceFrames frames or CoalesceMicros have gathered, or at once when the switch
-    // has nothing else to do. Frames are never held back: they are published every round; only
-    // the wake-up waits.
-    public const int CoalesceFrames = 32, CoalesceMicros = 50;
-    private static readonly long CoalesceTicks = System.Diagnostics.Stopwatch.Frequency * CoalesceMicros / 1_000_000;
+    // Ports that published frames their peer has not been told of yet (see SwitchPort.Notify).
     private readonly List<SwitchPort> _untold = [];
 
     private void NotifyDue(bool idle)
@@ -215,8 +210,7 @@ public sealed class VSwitch : IDisposable
         for (int i = _untold.Count - 1; i >= 0; i--)
         {
             var p = _untold[i];
-            if (!idle && p is VifPortEnd v && v.UntoldFrames < CoalesceFrames && now - v.UntoldSince < CoalesceTicks) continue;
-            p.Notify();
+            if (!p.Notify(now, force: idle)) continue;
             p.Untold = false;
             _untold.RemoveAt(i);
         }
