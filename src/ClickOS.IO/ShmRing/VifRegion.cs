@@ -84,9 +84,15 @@ public sealed unsafe class VifRegion : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(hdr[16..], slotSize);
         int n = Encoding.UTF8.GetBytes(switchBell.Path, hdr.Slice(PathOffset, MaxPath - 1));
         hdr[PathOffset + n] = 0;
-        var ib = Doorbell.Create(path + ".bell", out error);
-        var sb = ib == null ? null : Doorbell.Create(path + ".space", out error);
-        var sw = sb == null ? null : Doorbell.Open(switchBell.Path, out error);
+        return WithBells(path, map, len, slots, slotSize, switchBell.Path, create: true, out error);
+    }
+
+    /// <summary>Opens (or, for a new port, makes) the port's two FIFOs and the switch's, and wraps the mapping; on failure unmaps it.</summary>
+    private static VifRegion? WithBells(string path, byte* map, long len, int slots, int slotSize, string switchBell, bool create, out string? error)
+    {
+        var ib = create ? Doorbell.Create(path + ".bell", out error) : Doorbell.Open(path + ".bell", out error);
+        var sb = ib == null ? null : create ? Doorbell.Create(path + ".space", out error) : Doorbell.Open(path + ".space", out error);
+        var sw = sb == null ? null : Doorbell.Open(switchBell, out error);
         if (ib == null || sb == null || sw == null)
         {
             ib?.Dispose();
@@ -140,17 +146,7 @@ public sealed unsafe class VifRegion : IDisposable
             return null;
         }
         string bell = Encoding.UTF8.GetString(hdr.Slice(PathOffset, end));
-        var ib = Doorbell.Open(path + ".bell", out error);
-        var sb = ib == null ? null : Doorbell.Open(path + ".space", out error);
-        var sw = sb == null ? null : Doorbell.Open(bell, out error);
-        if (ib == null || sb == null || sw == null)
-        {
-            ib?.Dispose();
-            sb?.Dispose();
-            Linux.Native.munmap(map, (nuint)len);
-            return null;
-        }
-        return new VifRegion(path, map, len, slots, slotSize, ib, sb, sw);
+        return WithBells(path, map, len, slots, slotSize, bell, create: false, out error);
     }
 
     private static byte* Map(SafeFileHandle h, long len, out string? error)
