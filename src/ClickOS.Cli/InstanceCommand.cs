@@ -137,6 +137,18 @@ internal static class InstanceCommand
         return ((int)resp.StatusCode, reader.ReadToEnd());
     }
 
+    /// <summary>An API error (printed; exit 1) or, with --json, the API's answer as is (exit 0); null: the caller renders the answer.</summary>
+    internal static int? ErrorOrJson((int Status, string Body) r, bool json, TextWriter stdout, TextWriter stderr, string prog = "clickos instance")
+    {
+        if (r.Status >= 300) return Fail(r, json, stdout, stderr, prog);
+        if (!json) return null;
+        stdout.Write(r.Body.EndsWith('\n') ? r.Body : r.Body + "\n");
+        return 0;
+    }
+
+    /// <summary>A JSON value as a table cell: strings unquoted, anything else as written.</summary>
+    internal static string Scalar(JsonElement v) => v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText();
+
     /// <summary>Prints an API error (message, then details such as file:line errors); exit 1.</summary>
     internal static int Fail((int Status, string Body) r, bool json, TextWriter stdout, TextWriter stderr, string prog = "clickos instance")
     {
@@ -226,19 +238,14 @@ internal static class InstanceCommand
 
     private static int Show((int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
-        if (r.Status >= 300) return Fail(r, json, stdout, stderr);
-        if (json)
-        {
-            stdout.Write(r.Body.EndsWith('\n') ? r.Body : r.Body + "\n");
-            return 0;
-        }
+        if (ErrorOrJson(r, json, stdout, stderr) is int done) return done;
         using var doc = JsonDocument.Parse(r.Body);
         var e = doc.RootElement;
         var grid = new Grid().AddColumn().AddColumn();
         foreach (var p in e.EnumerateObject())
         {
             if (p.Name == "config") continue;
-            grid.AddRow(new Text(p.Name), new Text(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+            grid.AddRow(new Text(p.Name), new Text(Scalar(p.Value)));
         }
         console.Write(grid);
         return 0;
@@ -247,17 +254,12 @@ internal static class InstanceCommand
     private static int List(HttpClient http, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
         var r = Send(http, HttpMethod.Get, "v1/instances");
-        if (r.Status >= 300) return Fail(r, json, stdout, stderr);
-        if (json)
-        {
-            stdout.Write(r.Body.EndsWith('\n') ? r.Body : r.Body + "\n");
-            return 0;
-        }
+        if (ErrorOrJson(r, json, stdout, stderr) is int done) return done;
         using var doc = JsonDocument.Parse(r.Body);
         var table = new Table().AddColumns("NAME", "STATE", "ISOLATION", "PID", "RESTARTS", "START", "LAST ERROR");
         foreach (var i in doc.RootElement.GetProperty("instances").EnumerateArray())
         {
-            string S(string k) => i.TryGetProperty(k, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText()) : "";
+            string S(string k) => i.TryGetProperty(k, out var v) ? Scalar(v) : "";
             string lat = i.TryGetProperty("start_latency_ms", out var l) ? $"{l.GetDouble():0.0} ms" : "";
             table.AddRow(Markup.Escape(S("name")), Markup.Escape(S("state")), S("isolation"), S("pid"), S("restarts"), lat, Markup.Escape(S("last_error")));
         }
@@ -267,16 +269,11 @@ internal static class InstanceCommand
 
     private static int Stats((int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
-        if (r.Status >= 300) return Fail(r, json, stdout, stderr);
-        if (json)
-        {
-            stdout.Write(r.Body.EndsWith('\n') ? r.Body : r.Body + "\n");
-            return 0;
-        }
+        if (ErrorOrJson(r, json, stdout, stderr) is int done) return done;
         using var doc = JsonDocument.Parse(r.Body);
         var table = new Table().AddColumns("METRIC", "VALUE");
         foreach (var p in doc.RootElement.EnumerateObject())
-            table.AddRow(p.Name, Markup.Escape(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+            table.AddRow(p.Name, Markup.Escape(Scalar(p.Value)));
         console.Write(table);
         return 0;
     }

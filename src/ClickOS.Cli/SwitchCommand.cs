@@ -114,12 +114,11 @@ internal static class SwitchCommand
         return 2;
     }
 
-    private static string S(JsonElement e, string k) =>
-        e.TryGetProperty(k, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText()) : "";
+    private static string S(JsonElement e, string k) => e.TryGetProperty(k, out var v) ? InstanceCommand.Scalar(v) : "";
 
     private static int Ports((int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
-        if (r.Status >= 300 || json) return Raw(r, json, stdout, stderr);
+        if (InstanceCommand.ErrorOrJson(r, json, stdout, stderr, Prog) is int done) return done;
         using var doc = JsonDocument.Parse(r.Body);
         var table = new Table().AddColumns("PORT", "KIND", "STATE", "MAC", "DEVICE", "CHAINED TO");
         foreach (var p in doc.RootElement.GetProperty("ports").EnumerateArray())
@@ -133,7 +132,7 @@ internal static class SwitchCommand
 
     private static int Stats((int Status, string Body) r, bool json, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
-        if (r.Status >= 300 || json) return Raw(r, json, stdout, stderr);
+        if (InstanceCommand.ErrorOrJson(r, json, stdout, stderr, Prog) is int done) return done;
         using var doc = JsonDocument.Parse(r.Body);
         var root = doc.RootElement;
         var table = new Table().AddColumns("PORT", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES", "DROPS", "ERRORS");
@@ -142,13 +141,6 @@ internal static class SwitchCommand
             table.AddRow(Markup.Escape(S(p, "name")), S(p, "rx_packets"), S(p, "rx_bytes"), S(p, "tx_packets"), S(p, "tx_bytes"), S(p, "drops"), S(p, "errors"));
         console.Write(table);
         stdout.Write($"learned MACs {S(root, "macs")}, rounds {S(root, "rounds")}, sleeps {S(root, "sleeps")}\n");
-        return 0;
-    }
-
-    private static int Raw((int Status, string Body) r, bool json, TextWriter stdout, TextWriter stderr)
-    {
-        if (r.Status >= 300) return InstanceCommand.Fail(r, json, stdout, stderr, Prog);
-        stdout.Write(r.Body.EndsWith('\n') ? r.Body : r.Body + "\n");
         return 0;
     }
 
