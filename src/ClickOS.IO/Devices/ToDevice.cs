@@ -116,6 +116,7 @@ public sealed class ToDevice : Element, ITaskCallback, ITrafficCounter
                 if (_vif == null || ++_stalls < SpaceStallPolls || !_vif.PrepareWaitForSpace()) task.FastReschedule();
                 return false;
             }
+            _stalls = 0;
             worked = true;
         }
         var b = Input(0, _burst);
