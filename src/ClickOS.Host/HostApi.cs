@@ -147,8 +147,7 @@ public sealed class HostApi(HostDaemon host)
         if (seg[2] == "chains" && seg.Length == 3 && m == "POST")
         {
             using var doc = JsonDocument.Parse(req.Body);
-            string? from = doc.RootElement.TryGetProperty("from", out var f) ? f.GetString() : null;
-            string? to = doc.RootElement.TryGetProperty("to", out var t) ? t.GetString() : null;
+            string? from = Str(doc, "from"), to = Str(doc, "to");
             if (from == null || to == null) throw new HostException(400, "bad_request", "a chain needs 'from' and 'to' port names");
             host.Chain(from, to);
             return Json(201, w => SwitchJson(w, sw), wrap: true);
@@ -161,8 +160,7 @@ public sealed class HostApi(HostDaemon host)
         if (seg[2] == "ports" && seg.Length == 3 && m == "POST")
         {
             using var doc = JsonDocument.Parse(req.Body);
-            string? Str(string key) => doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            host.AddPort(Str("kind") ?? "", Str("name") ?? "", Str("device"), Str("mac"));
+            host.AddPort(Str(doc, "kind") ?? "", Str(doc, "name") ?? "", Str(doc, "device"), Str(doc, "mac"));
             return Json(201, w => SwitchJson(w, sw), wrap: true);
         }
         if (seg[2] == "ports" && seg.Length == 4 && m == "DELETE")
@@ -172,6 +170,10 @@ public sealed class HostApi(HostDaemon host)
         }
         return NotFound(req);
     }
+
+    /// <summary>A string member of a JSON object body; null when absent or not a string (or the body is not an object).</summary>
+    private static string? Str(JsonDocument doc, string key) =>
+        doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private void SwitchJson(Utf8JsonWriter w, Switch.VSwitch sw)
     {
