@@ -93,9 +93,8 @@ static class Figure6
 
     private static string Hex(string mac) => mac.Replace(":", "", StringComparison.Ordinal);
 
-    // An Ethernet/IPv4/UDP header; InfiniteSource's LENGTH pads it with zeros to the frame size.
-    private static string Frame(string dst, string src) =>
-        $"\\<{Hex(dst)}{Hex(src)}0800 45000032000000004011f96ac0a80001c0a80002 04000050001e0000>";
+    // The header as InfiniteSource DATA; its LENGTH pads it with zeros to the frame size.
+    private static string Frame(string dst, string src) => $"\\<{Convert.ToHexString(BuildFrame(dst, src, 42))}>";
 
     private static HostDaemon NewHost(string clickos, out string dir)
     {
@@ -134,8 +133,9 @@ static class Figure6
                     Config = $"InfiniteSource(DATA {Frame(SinkMac, Mac(i + 1))}, LENGTH {size}, LIMIT -1, BURST 64) -> PullNull -> ToDevice(vif0, BURST 64);",
                 });
             var ports = Enumerable.Range(0, n).Select(i => sw.Find($"g{i}:vif0")!).ToArray();
-            var (total, shares) = Measure(output, ports, seconds, p => p.Counters.RxPackets, static (o) => o.Counters.TxPackets);
-            return Result("tx", n, size, total, shares, seconds);
+            // The output's count first, then each instance's share.
+            var (g, secs) = Measure(seconds, [() => output.Counters.TxPackets, .. ports.Select(p => (Func<long>)(() => p.Counters.RxPackets))]);
+            return Result("tx", n, size, g[0], g[1..], secs);
         }
         finally
         {
@@ -161,13 +161,7 @@ static class Figure6
             var gen = new GeneratorPort("gen", macs.Select(m => BuildFrame(m, "02:00:00:00:00:fd", size)).ToArray(), ports);
             sw.Add(gen);
             // Delivered: what each instance counted (the switch's tx counts what fit in its ring).
-            long Count(int i) => long.Parse(host.ReadHandler($"r{i}", "c.count").Trim(), Inv);
-            var before = Enumerable.Range(0, n).Select(Count).ToArray();
-            var t = Stopwatch.StartNew();
-            Thread.Sleep(TimeSpan.FromSeconds(seconds));
-            var after = Enumerable.Range(0, n).Select(Count).ToArray();
-            double secs = t.Elapsed.TotalSeconds;
-            var shares = after.Zip(before, (a, b) => (double)(a - b)).ToArray();
+            var (shares, secs) = Measure(seconds, [.. Enumerable.Range(0, n).Select(i => (Func<long>)(() => long.Parse(host.ReadHandler($"r{i}", "c.count").Trim(), Inv)))]);
             return Result("rx", n, size, shares.Sum(), shares, secs);
         }
         finally
@@ -195,12 +189,12 @@ static class Figure6
             sw.Chain("A:vif1", "B:vif0");
             sw.Chain("B:vif1", "C:vif0");
             sw.Chain("C:vif1", "out");
-            var (total, shares) = Measure(sink, [sink], seconds, p => p.Counters.TxPackets, o => o.Counters.TxPackets);
+            var (g, secs) = Measure(seconds, () => sink.Counters.TxPackets);
             foreach (var p in sw.Ports)
                 Console.Error.WriteLine($"  {p.Name}: rx {p.Counters.RxPackets} tx {p.Counters.TxPackets} drops {p.Counters.Drops}");
             foreach (var name in new[] { "A", "B", "C" })
                 Console.Error.WriteLine($"  {name}: in {host.ReadHandler(name, "FromDevice@1.count").Trim()} out {host.ReadHandler(name, "ToDevice@3.count").Trim()} queue drops {host.ReadHandler(name, "Queue@2.drops").Trim()}");
-            return Result("chain3", 3, size, total, shares, seconds);
+            return Result("chain3", 3, size, g[0], g, secs);
         }
         finally
         {
@@ -209,36 +203,35 @@ static class Figure6
         }
     }
 
-    private static (double Total, double[] Shares) Measure(SwitchPort output, SwitchPort[] ports, double seconds, Func<SwitchPort, long> share, Func<SwitchPort, long> total)
+    /// <summary>After a warm-up, each counter's growth over <paramref name="seconds"/> (and the seconds it really took).</summary>
+    private static (long[] Growth, double Secs) Measure(double seconds, params Func<long>[] counters)
     {
         Thread.Sleep(500); // warm up: every generator running
-        Console.Error.WriteLine($"  measuring {ports.Length} port(s) for {seconds} s");
-        long t0 = total(output);
-        var s0 = ports.Select(share).ToArray();
+        Console.Error.WriteLine($"  measuring {counters.Length} counter(s) for {seconds} s");
+        var c0 = counters.Select(c => c()).ToArray();
         var t = Stopwatch.StartNew();
         Thread.Sleep(TimeSpan.FromSeconds(seconds));
-        long t1 = total(output);
-        var s1 = ports.Select(share).ToArray();
-        double secs = t.Elapsed.TotalSeconds;
-        return ((t1 - t0) / secs * seconds, s1.Zip(s0, (a, b) => (double)(a - b)).ToArray());
+        var c1 = counters.Select(c => c()).ToArray();
+        return (c1.Zip(c0, (a, b) => a - b).ToArray(), t.Elapsed.TotalSeconds);
     }
 
-    private static Row Result(string dir, int n, int size, double packets, double[] shares, double seconds)
+    private static Row Result(string dir, int n, int size, long packets, long[] counts, double seconds)
     {
         double mpps = packets / seconds / 1e6;
+        var shares = counts.Select(x => (double)x).ToArray();
         double sum = shares.Sum(), sq = shares.Sum(x => x * x);
         double jain = sq == 0 ? 0 : sum * sum / (shares.Length * sq);
         double mean = sum / shares.Length;
         return new Row(dir, n, size, mpps, mpps * size * 8 / 1000, jain, mean == 0 ? 0 : shares.Min() / mean, mean == 0 ? 0 : shares.Max() / mean);
     }
 
+    /// <summary>An Ethernet/IPv4/UDP frame of <paramref name="size"/> bytes (at least 42), zero payload.</summary>
     internal static byte[] BuildFrame(string dst, string src, int size)
     {
         var f = new byte[size];
         Convert.FromHexString(Hex(dst)).CopyTo(f, 0);
         Convert.FromHexString(Hex(src)).CopyTo(f, 6);
-        f[12] = 0x08;
-        Convert.FromHexString("45000032000000004011f96ac0a80001c0a80002").CopyTo(f, 14);
+        Convert.FromHexString("0800" + "45000032000000004011f96ac0a80001c0a80002" + "04000050001e0000").CopyTo(f, 12);
         return f;
     }
 

@@ -120,11 +120,11 @@ public sealed class SharedDriver : IDisposable
 
     internal void WatchSelects(Router router, Slot slot)
     {
-        router.SelectsChanged = (_, fd, added) => Watch(fd, added ? slot : null);
-        foreach (int fd in router.SelectFds) Watch(fd, slot);
+        router.SelectsChanged = (_, fd, added) => WatchFd(fd, added ? slot : null);
+        foreach (int fd in router.SelectFds) WatchFd(fd, slot);
     }
 
-    private void Watch(int fd, Slot? slot)
+    private void WatchFd(int fd, Slot? slot)
     {
         lock (_fdSlots)
         {
