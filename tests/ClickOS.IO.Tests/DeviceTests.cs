@@ -130,12 +130,74 @@ public sealed class DeviceTests(ITestOutputHelper output) : IDisposable
         });
     }
 
+    [Fact]
+    public void MethodXdpSendsByteForByteAndRefusesWhatDoesNotFitASlot()
+    {
+        var frames = Frames(50, 200);
+        var big = Frames(1, 3000)[0]; // loopback's MTU takes it, an AF_XDP slot (2048) does not
+        InPrivateNetwork(() =>
+        {
+            TestRouter.WritePcap(P("in.pcap"), frames.Take(25).Append(big).Concat(frames.Skip(25)));
+            using var t = TestRouter.Start($"""
+                FromDump({P("in.pcap")}) -> td :: ToDevice(lo, METHOD XDP, SET_ERROR_ANNO true) -> refused :: Counter -> Discard;
+                fd :: FromDevice(lo) -> ToDump({P("out.pcap")});
+                Script(wait 0.3, stop);
+                """);
+            t.Run();
+            Assert.Equal(50, t.ReadLong("td.count"));
+            Assert.Equal(1, t.ReadLong("td.drops"));
+            Assert.Equal(1, t.ReadLong("refused.count"));
+            Assert.Contains("Message too long", t.Err.ToString());
+            t.AssertNoLeaks();
+            var got = PcapTests.ReadPcap(P("out.pcap"), out _, out _, out _);
+            Assert.Equal(frames.Count, got.Count);
+            for (int i = 0; i < frames.Count; i++) Assert.Equal(frames[i], got[i].Data);
+        });
+    }
+
+    [Fact]
+    public void MethodXdpReusesItsFrameSlotsAcrossManyBatchesWhenPulling()
+    {
+        // 20000 packets through 2048 slots: only works if completed slots come back.
+        InPrivateNetwork(() =>
+        {
+            using var t = TestRouter.Start("""
+                InfiniteSource(LENGTH 60, LIMIT 20000, BURST 64, STOP false) -> Queue(1000) -> td :: ToDevice(lo, METHOD XDP, BURST 64);
+                fd :: FromDevice(lo, BURST 64) -> c :: Counter -> Discard;
+                Script(wait 0.5, stop);
+                """);
+            t.Run();
+            Assert.Equal(0, t.Errors.ErrorCount);
+            Assert.Equal(20000, t.ReadLong("td.count"));
+            Assert.Equal(0, t.ReadLong("td.drops"));
+            Assert.Equal(20000, t.ReadLong("c.count") + t.ReadLong("fd.drops"));
+            Assert.True(t.ReadLong("c.count") > 0);
+            t.AssertNoLeaks();
+        });
+    }
+
+    [Fact]
+    public void ASecondXdpSenderOnTheSameQueueIsAClearError()
+    {
+        InPrivateNetwork(() =>
+        {
+            var t = new TestRouter("Idle -> a :: ToDevice(lo, METHOD XDP); Idle -> b :: ToDevice(lo, METHOD XDP);");
+            Assert.Null(t.Router);
+            Assert.Contains("METHOD XDP: lo: bind to queue 0 (another AF_XDP socket has it): Device or resource busy", t.Errors.Text);
+            var q = new TestRouter("Idle -> ToDevice(lo, METHOD XDP, QUEUE 7);");
+            Assert.Null(q.Router);
+            Assert.Contains("METHOD XDP: lo: bind to queue 7 (does the interface have that many queues?)", q.Errors.Text);
+        });
+    }
+
     [Theory]
     [InlineData("FromDevice(lo, METHOD PCAP) -> Discard", "METHOD PCAP is not supported")]
     [InlineData("FromDevice(lo, SNIFFER false) -> Discard", "SNIFFER false is not supported")]
     [InlineData("FromDevice(lo, BURST 0) -> Discard", "BURST must be between 1 and 256")]
     [InlineData("FromDevice(lo, RING_BLOCK_SIZE 5000) -> Discard", "RING_BLOCK_SIZE must be a power of two")]
     [InlineData("Idle -> ToDevice(lo, METHOD PCAP)", "METHOD PCAP is not supported")]
+    [InlineData("Idle -> ToDevice(lo, METHOD XDP, BURST 0)", "BURST must be between 1 and 256")]
+    [InlineData("Idle -> ToDevice(lo, QUEUE 1)", "QUEUE needs METHOD XDP")]
     [InlineData("FromDevice(clickos-none0) -> Discard", "clickos-none0: no such network device")]
     [InlineData("Idle -> ToDevice(clickos-none0)", "clickos-none0: no such network device")]
     [InlineData("KernelTun(10.0.0.1/24, ETHER 1:2:3:4:5:6) -> Discard", "ETHER is only meaningful for TAP devices")]

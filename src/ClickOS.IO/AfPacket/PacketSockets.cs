@@ -270,7 +270,7 @@ internal sealed unsafe class RxRing : IDisposable
 /// An AF_PACKET socket for sending on one interface. A batch goes to the kernel in one
 /// sendmmsg() call, each message pointing straight at the packet's (pinned) pool buffer.
 /// </summary>
-internal sealed unsafe class TxSocket : IDisposable
+internal sealed unsafe class TxSocket : IDeviceSender
 {
     public int Fd { get; private set; } = -1;
     private Native.MMsgHdr* _msgs;
@@ -338,6 +338,16 @@ internal sealed unsafe class TxSocket : IDisposable
         if (_iov != null) { NativeMemory.Free(_iov); _iov = null; }
         if (Fd >= 0) { Native.close(Fd); Fd = -1; }
     }
+}
+
+/// <summary>A way of handing packets to an interface (ToDevice's METHOD).</summary>
+internal interface IDeviceSender : IDisposable
+{
+    /// <summary>
+    /// Sends packets from the start of <paramref name="packets"/> without blocking; returns how
+    /// many the kernel took, and sets <paramref name="errno"/> for the first one refused.
+    /// </summary>
+    int Send(ReadOnlySpan<Packet> packets, out int errno);
 }
 
 /// <summary>Interface facts read through ioctls.</summary>

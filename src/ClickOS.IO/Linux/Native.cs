@@ -9,7 +9,7 @@ namespace ClickOS.IO.Linux;
 /// </summary>
 internal static unsafe partial class Native
 {
-    public const int AF_INET = 2, AF_PACKET = 17;
+    public const int AF_INET = 2, AF_PACKET = 17, AF_XDP = 44;
     public const int SOCK_RAW = 3, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000, SOCK_NONBLOCK = 0x800;
     public const int SOL_SOCKET = 1, SOL_PACKET = 263;
     public const int SO_ATTACH_FILTER = 26;
@@ -18,10 +18,10 @@ internal static unsafe partial class Native
     public const int PACKET_QDISC_BYPASS = 20, PACKET_IGNORE_OUTGOING = 23;
     public const int TPACKET_V3 = 2;
     public const ushort ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
-    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_POPULATE = 0x8000;
     public const int MSG_DONTWAIT = 0x40;
     public const int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public const int EINTR = 4, EAGAIN = 11, ENOBUFS = 105, EPERM = 1, EACCES = 13;
+    public const int EINTR = 4, EAGAIN = 11, ENOBUFS = 105, EPERM = 1, EACCES = 13, EBUSY = 16, EMSGSIZE = 90;
     public const ushort ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772, ARPHRD_NONE = 0xFFFE;
 
     // Block and frame layout of TPACKET_V3 (linux/if_packet.h).
@@ -37,6 +37,45 @@ internal static unsafe partial class Native
     public const uint SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, SIOCSIFADDR = 0x8916, SIOCSIFNETMASK = 0x891c,
         SIOCSIFMTU = 0x8922, SIOCSIFHWADDR = 0x8924;
     public const int IfReqSize = 40, IfNameSize = 16;
+
+    // AF_XDP (linux/if_xdp.h): socket options, mmap offsets of the rings, bind flags.
+    public const int SOL_XDP = 283;
+    public const int XDP_MMAP_OFFSETS = 1, XDP_TX_RING = 3, XDP_UMEM_REG = 4, XDP_UMEM_FILL_RING = 5, XDP_UMEM_COMPLETION_RING = 6;
+    public static readonly nint XDP_PGOFF_TX_RING = unchecked((nint)0x80000000L), XDP_UMEM_PGOFF_COMPLETION_RING = unchecked((nint)0x180000000L); // 64-bit only, like the rest
+    public const ushort XDP_COPY = 1 << 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct XdpUmemReg
+    {
+        public ulong Addr, Len;
+        public uint ChunkSize, Headroom, Flags, TxMetadataLen;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct XdpRingOffset
+    {
+        public ulong Producer, Consumer, Desc, Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct XdpMmapOffsets
+    {
+        public XdpRingOffset Rx, Tx, Fr, Cr;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct XdpDesc
+    {
+        public ulong Addr;
+        public uint Len, Options;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockaddrXdp
+    {
+        public ushort Family, Flags;
+        public uint IfIndex, QueueId, SharedUmemFd;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct TPacketReq3
@@ -139,6 +178,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint send(int fd, void* buf, nuint len, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendto(int fd, void* buf, nuint len, int flags, void* addr, uint addrLen);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);

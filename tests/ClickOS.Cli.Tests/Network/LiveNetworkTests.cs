@@ -63,15 +63,20 @@ public sealed class LiveNetworkTests
     }
 
     [NetworkFact("ping", "curl", "python3", "ethtool")]
-    public void BridgeCarriesPingAndTcpBetweenRealHosts()
+    public void BridgeCarriesPingAndTcpBetweenRealHosts() => Bridge("LINUX", "10.77.1");
+
+    [NetworkFact("ping", "curl", "python3", "ethtool")]
+    public void BridgeSendingThroughAfXdpCarriesPingAndTcpBetweenRealHosts() => Bridge("XDP", "10.77.7");
+
+    private static void Bridge(string method, string subnet)
     {
         using var lab = new NetworkLab();
-        var (h1, mid, h2) = TwoHostsOneWire(lab, "10.77.1");
-        var click = lab.StartClick(mid, Example("bridge.click"), "A=p0", "B=p1", "-h", "ab.count", "-h", "ba.count");
-        AssertPings(h1, "10.77.1.2");
+        var (h1, mid, h2) = TwoHostsOneWire(lab, subnet);
+        var click = lab.StartClick(mid, Example("bridge.click"), "A=p0", "B=p1", $"METHOD={method}", "-h", "ab.count", "-h", "ba.count");
+        AssertPings(h1, $"{subnet}.2");
         string dir = ClickRunner.TempDir("bridge");
-        var blob = Serve(lab, h2, "10.77.1.2", dir, 8080);
-        var (exit, body) = Fetch(h1, "http://10.77.1.2:8080/blob", dir);
+        var blob = Serve(lab, h2, $"{subnet}.2", dir, 8080);
+        var (exit, body) = Fetch(h1, $"http://{subnet}.2:8080/blob", dir);
         Assert.Equal(0, exit);
         Assert.Equal(blob, body);
         Assert.Equal(0, click.Stop());
