@@ -17,6 +17,8 @@ static class Figure6
     private const string SinkMac = "02:00:00:00:00:fe";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private static int s_lanes = Environment.ProcessorCount;
+    private static int s_vifSlots = 2048; // the host's default
+
 
     public static int Run(string clickos, string[] args)
     {
@@ -39,10 +41,11 @@ static class Figure6
             else if (a == "--no-chain") chain = false;
             else if (a == "--no-tx") tx = false;
             else if (a == "--lanes") s_lanes = int.Parse(Next(), Inv);
+            else if (a == "--vif-slots") s_vifSlots = int.Parse(Next(), Inv);
         }
         Directory.CreateDirectory(outDir);
-        string tag = $"{iso.ToString().ToLowerInvariant()}{(veth ? "-veth" : "")}";
-        Console.WriteLine($"clickos: {clickos}; {Environment.ProcessorCount} cores; isolation {tag}; {seconds} s per point");
+        string tag = $"{iso.ToString().ToLowerInvariant()}{(veth ? "-veth" : "")}{(s_vifSlots != 2048 ? $"-{s_vifSlots}slots" : "")}";
+        Console.WriteLine($"clickos: {clickos}; {Environment.ProcessorCount} cores; isolation {tag}; {seconds} s per point; {s_vifSlots} ring slots");
         var rows = new List<Row>();
         if (tx)
         {
@@ -99,7 +102,7 @@ static class Figure6
     private static HostDaemon NewHost(string clickos, out string dir)
     {
         dir = Directory.CreateTempSubdirectory("clickos-fig6-").FullName;
-        var host = new HostDaemon(new HostOptions { Directory = dir, ClickosPath = clickos, MaxInstances = 20000, MaxProcessInstances = 2000, UseCgroups = false, SharedLanes = s_lanes });
+        var host = new HostDaemon(new HostOptions { Directory = dir, ClickosPath = clickos, MaxInstances = 20000, MaxProcessInstances = 2000, UseCgroups = false, SharedLanes = s_lanes, VifSlots = s_vifSlots });
         host.Start();
         return host;
     }

@@ -21,6 +21,9 @@ internal static class HostCommand
           --max-instances N    limit on instances (default 10000; 2000 of them process-isolated)
           --no-cgroups         do not use cgroups (limits via the runtime's heap limit; pause via SIGSTOP)
           --shared-lanes N     threads of the shared worker (default: the number of cores)
+          --vif-slots N        2 KB slots per virtual-port ring and direction (a power of two,
+                               64 to 16384; default 2048). More slots mean fewer wake-ups under
+                               load and more memory: 2048 use up to 8 MB of /dev/shm per port.
 
         SIGINT/SIGTERM stop the host and its instances (they are restored on the next start).
         A host killed with -9 leaves instances running; the next start adopts them.
@@ -38,7 +41,7 @@ internal static class HostCommand
     {
         string dir = DefaultDirectory();
         string? socket = null, listen = null, tokenFile = null;
-        int max = 10_000, lanes = Environment.ProcessorCount;
+        int max = 10_000, lanes = Environment.ProcessorCount, vifSlots = 2048;
         bool cgroups = true;
         for (int i = 0; i < args.Length; i++)
         {
@@ -58,6 +61,11 @@ internal static class HostCommand
                     case "--token-file": tokenFile = Next(); break;
                     case "--max-instances": max = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--shared-lanes": lanes = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--vif-slots":
+                        vifSlots = int.Parse(Next(), CultureInfo.InvariantCulture);
+                        if (vifSlots < 64 || vifSlots > 16384 || (vifSlots & (vifSlots - 1)) != 0)
+                            throw new ArgumentException($"--vif-slots wants a power of two from 64 to 16384, not {vifSlots}");
+                        break;
                     case "--no-cgroups": cgroups = false; break;
                     case "--help" or "-h": stdout.Write(Usage); return 0;
                     default: throw new ArgumentException($"unrecognized option '{a}'");
@@ -96,7 +104,7 @@ internal static class HostCommand
         HostDaemon daemon;
         try
         {
-            daemon = new HostDaemon(new HostOptions { Directory = dir, MaxInstances = max, UseCgroups = cgroups, SharedLanes = lanes });
+            daemon = new HostDaemon(new HostOptions { Directory = dir, MaxInstances = max, UseCgroups = cgroups, SharedLanes = lanes, VifSlots = vifSlots });
             daemon.Start();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or InvalidDataException or System.Text.Json.JsonException)

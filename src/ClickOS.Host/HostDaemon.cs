@@ -23,8 +23,8 @@ public sealed record HostOptions
     public bool UseCgroups { get; init; } = true;
     /// <summary>Run the switch and give instances their virtual ports (vif0, …).</summary>
     public bool Switch { get; init; } = true;
-    /// <summary>Slots per virtual-port ring (each direction), 2 KB each.</summary>
-    public int VifSlots { get; init; } = 1024;
+    /// <summary>Slots per virtual-port ring (each direction), 2 KB each. 2048: at 1024 a loaded host wakes its producers four times as often, which cost a third of the switch throughput on 2 cores.</summary>
+    public int VifSlots { get; init; } = 2048;
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan HangTimeout { get; init; } = TimeSpan.FromSeconds(5);

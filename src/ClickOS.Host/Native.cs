@@ -18,6 +18,12 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int posix_spawn(out int pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+    [LibraryImport("libc")] private static partial int gettid();
+    [LibraryImport("libc", SetLastError = true)] private static partial int setpriority(int which, int who, int prio);
+
+    /// <summary>Sets the calling thread's nice value; false when not permitted (raising priority needs CAP_SYS_NICE).</summary>
+    public static bool SetThreadNice(int nice) => setpriority(0 /* PRIO_PROCESS: on Linux, one thread */, gettid(), nice) == 0;
+
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(void* fa);
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(void* fa);
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addopen(void* fa, int fd, byte* path, int flags, uint mode);

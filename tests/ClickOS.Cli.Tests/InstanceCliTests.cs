@@ -197,6 +197,17 @@ public sealed class InstanceCliTests
         return ulong.Parse(o.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    [Theory]
+    [InlineData("1000")]
+    [InlineData("32")]
+    [InlineData("32768")]
+    public void HostRefusesARingSizeThatIsNotAPowerOfTwoInRange(string slots)
+    {
+        var r = ClickRunner.Run(["host", "--dir", ClickRunner.TempDir("vifslots"), "--vif-slots", slots], ".", 30_000);
+        Assert.Equal(1, r.Exit);
+        Assert.StartsWith($"clickos host: --vif-slots wants a power of two from 64 to 16384, not {slots}\n", r.Stderr);
+    }
+
     [Fact]
     public void NoHostIsExitTwo()
     {

@@ -53,6 +53,9 @@ public sealed class VSwitch : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>The forwarding thread's nice value (when permitted).</summary>
+    public const int SwitchNice = -10;
+
     public IReadOnlyList<SwitchPort> Ports
     {
         get { lock (_gate) return [.. _ports]; }
@@ -145,6 +148,10 @@ public sealed class VSwitch : IDisposable
 
     private void Run()
     {
+        // Every instance's traffic waits on this one thread: when cores are short it should win
+        // over the instances' own threads, or producers refill rings the switch cannot drain.
+        // Best effort: it needs CAP_SYS_NICE (root has it).
+        Native.SetThreadNice(SwitchNice);
         long idleSince = 0;
         while (!_stopping)
         {
