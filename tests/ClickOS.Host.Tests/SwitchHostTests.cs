@@ -103,6 +103,9 @@ public sealed class SwitchHostTests
         Assert.Equal(409, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "blackhole"}""").Status);
         Assert.Equal(400, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "x:vif0"}""").Status);
         Assert.Equal(400, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "pipe", "name": "p"}""").Status);
+        Assert.Equal(400, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "m", "mac": "02:00:zz:00:00:01"}""").Status);
+        Assert.Equal(201, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "m", "mac": "02-00-00-00-00-31"}""").Status);
+        Assert.Equal(409, h.Call(HttpMethod.Post, "/v1/switch/ports", """{"kind": "null", "name": "m2", "mac": "02:00:00:00:00:31"}""").Status);
         Assert.Equal(400, h.Call(HttpMethod.Post, "/v1/switch/chains", """{"from": 1, "to": "sink:vif0"}""").Status);
         Assert.Equal(400, h.Call(HttpMethod.Post, "/v1/switch/chains", "[]").Status);
         Assert.Equal(409, h.Call(HttpMethod.Delete, "/v1/switch/ports/sink:vif0").Status);

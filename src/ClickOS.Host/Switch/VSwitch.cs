@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ClickOS.IO.ShmRing;
+using ClickOS.Language;
 using ClickOS.Runtime;
 
 namespace ClickOS.Host.Switch;
@@ -250,16 +251,12 @@ public sealed class VSwitch : IDisposable
         Flood(src, frame);
     }
 
+    /// <summary>A MAC address as Click writes it (Values.ParseEther), as the switch's 48-bit key.</summary>
     public static bool TryParseMac(string text, out ulong mac)
     {
         mac = 0;
-        var parts = text.Split(':');
-        if (parts.Length != 6) return false;
-        foreach (var p in parts)
-        {
-            if (p.Length is < 1 or > 2 || !byte.TryParse(p, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out byte b)) return false;
-            mac = (mac << 8) | b;
-        }
+        if (!Values.ParseEther(text, out var b) || b.Length != 6) return false;
+        foreach (byte x in b) mac = (mac << 8) | x;
         return true;
     }
 
