@@ -11,7 +11,7 @@ namespace ClickOS.IO;
 /// ToDevice(DEVNAME [, keywords]): sends packets (with their link-level header) out of a Linux
 /// network interface. Each batch goes to the kernel in one sendmmsg() call on an AF_PACKET
 /// socket, straight from the packets' buffers (METHOD LINUX, the default), or is copied onto
-/// the TX ring of an AF_XDP socket in copy mode (METHOD XDP: about 40% cheaper per packet,
+/// the TX ring of an AF_XDP socket in copy mode (METHOD XDP: about 30% less CPU per packet on veth,
 /// but the frames skip the qdisc and the sending interface's packet taps, and one AF_XDP
 /// socket per interface queue may exist). Works push or pull; when pulling, it sleeps on
 /// its upstream notifier while the queue is empty, so an idle interface costs no CPU.
